@@ -1,0 +1,47 @@
+// stacklens: the headless build of StackLens.
+#include <iostream>
+#include <string>
+
+#include "commands.h"
+#include "stacklens/core/version.h"
+
+namespace {
+
+std::string versionText(const CLI::App& app) {
+  std::string text = std::string("stacklens ") + stacklens::kVersion + " (git " + stacklens::kGitRevision + ")\n";
+  text += "subcommands:";
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    text += " " + sub->get_name();
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"StackLens: anomaly detection and forecasting for service metrics.\n"
+               "Production services, command-line tools and evaluation, one engine.",
+               "stacklens"};
+  app.require_subcommand(0, 1);
+  app.footer("Run 'stacklens SUBCOMMAND --help' for the options of a subcommand.");
+
+  stacklens::headless::addPlannedCommands(app);
+  stacklens::headless::addMockClusterCommand(app);
+
+  bool showVersion = false;
+  app.add_flag("-V,--version", showVersion, "Print the version and the subcommands, then exit");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (showVersion) {
+    std::cout << versionText(app) << '\n';
+    return 0;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cout << app.help();
+    return 0;
+  }
+  return 0;
+}
