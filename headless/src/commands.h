@@ -7,6 +7,9 @@
 namespace stacklens::headless {
 
 void addMockClusterCommand(CLI::App& app);
+void addDetectCommand(CLI::App& app);
+/// `eval` subcommands take the `eval` parent.
+void addEvalNabCommand(CLI::App& eval);
 
 /// Subcommands whose implementation has not landed yet: listed in --help, and a clear error
 /// when invoked.

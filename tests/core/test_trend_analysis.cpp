@@ -117,6 +117,11 @@ class TestTrendAnalysis : public QObject {
       for (int lag = 0; lag <= 48; ++lag)
         QVERIFY(std::abs(autocorrelation(y, lag) - ref[static_cast<std::size_t>(lag)]) < 1e-12);
     }
+    // The FFT path (more than 64 lags) agrees with the direct sums.
+    const auto fast = autocorrelations(series_["seasonal24"], 150);
+    QCOMPARE(fast.size(), std::size_t{151});
+    for (int lag = 0; lag <= 150; ++lag)
+      QVERIFY(std::abs(fast[static_cast<std::size_t>(lag)] - autocorrelation(series_["seasonal24"], lag)) < 1e-10);
     const Seasonality s12 = seasonalityAt(series_["seasonal12"], 12);
     QVERIFY(s12.seasonal);
     QVERIFY(s12.score > 0.7);

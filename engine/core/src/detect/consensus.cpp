@@ -10,8 +10,6 @@
 namespace stacklens::core::detect {
 namespace {
 
-enum Feature { kError = 0, kP99, kP95, kMean, kUsers, kIps, kRisk, kRequests };
-
 std::string format(const char* fmt, double value) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, fmt, value);
@@ -117,26 +115,28 @@ FeatureVector Baseline::zScores(const FeatureVector& observed) const {
   return z;
 }
 
+std::optional<AnomalyType> typeForFeature(std::string_view feature, double deviation) {
+  if (deviation == 0) return std::nullopt;
+  const bool up = deviation > 0;
+  if (feature == "error_rate") return up ? std::optional(AnomalyType::kErrorSpike) : std::nullopt;
+  if (feature == "latency_p99_ms" || feature == "latency_p95_ms" || feature == "latency_mean_ms")
+    return up ? std::optional(AnomalyType::kLatencyDegradation) : std::nullopt;
+  if (feature == "unique_users" || feature == "unique_ips" || feature == "total_requests")
+    return up ? AnomalyType::kTrafficSurge : AnomalyType::kTrafficDrop;
+  if (feature == "risk_score") return up ? std::optional(AnomalyType::kRiskElevation) : std::nullopt;
+  return std::nullopt;
+}
+
 AnomalyType classify(const FeatureVector& observed, const Baseline& baseline, const Votes& votes, double zThreshold,
                      int* dominantFeature) {
   const FeatureVector z = baseline.zScores(observed);
   int best = -1;
   double bestZ = zThreshold;
   AnomalyType type = AnomalyType::kOutlier;
-  auto consider = [&](int feature, bool qualifies, AnomalyType candidate) {
-    if (qualifies && std::abs(z[static_cast<std::size_t>(feature)]) >= bestZ) {
-      bestZ = std::abs(z[static_cast<std::size_t>(feature)]);
-      best = feature;
-      type = candidate;
-    }
-  };
-  consider(kError, z[kError] > 0, AnomalyType::kErrorSpike);
-  for (int f : {kP99, kP95, kMean}) consider(f, z[static_cast<std::size_t>(f)] > 0, AnomalyType::kLatencyDegradation);
-  for (int f : {kUsers, kIps, kRequests}) {
-    consider(f, z[static_cast<std::size_t>(f)] < 0, AnomalyType::kTrafficDrop);
-    consider(f, z[static_cast<std::size_t>(f)] > 0, AnomalyType::kTrafficSurge);
+  for (std::size_t f = 0; f < kFeatureCount; ++f) {
+    const auto candidate = typeForFeature(kFeatureNames[f], z[f]);
+    if (candidate && std::abs(z[f]) >= bestZ) bestZ = std::abs(z[f]), best = static_cast<int>(f), type = *candidate;
   }
-  consider(kRisk, z[kRisk] > 0, AnomalyType::kRiskElevation);
   if (best < 0) {
     const bool forest = votes.isolationForest.available && votes.isolationForest.anomalous;
     const bool pattern = votes.pattern.available && votes.pattern.anomalous;

@@ -24,12 +24,9 @@ std::span<const double> row(const Matrix& x, std::size_t i) {
   return {x.data() + i * static_cast<std::size_t>(x.cols()), static_cast<std::size_t>(x.cols())};
 }
 
-std::vector<double> kDistances(const KdTree& tree, const Matrix& x, int k, int threads) {
-  const auto n = static_cast<std::size_t>(x.rows());
-  std::vector<double> d(n);
-  internal::parallelChunks(n, threads, 256, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) d[i] = tree.kthDistance(row(x, i), k);
-  });
+std::vector<double> sortedDistances(const std::vector<double>& squared) {
+  std::vector<double> d(squared.size());
+  for (std::size_t i = 0; i < d.size(); ++i) d[i] = std::sqrt(squared[i]);
   std::sort(d.begin(), d.end());
   return d;
 }
@@ -56,7 +53,7 @@ double kneeValue(std::span<const double> ascending) {
 
 std::vector<double> kDistanceCurve(const Matrix& x, int k, int threads) {
   checkFinite(x);
-  return kDistances(KdTree(x), x, k, threads);
+  return sortedDistances(KdTree(x).allKthDistances2(k, threads));
 }
 
 double autoEps(const Matrix& x, int minSamples, int threads) {
@@ -77,30 +74,41 @@ DbscanResult dbscan(const Matrix& x, const DbscanParams& params) {
     return result;
   }
   const KdTree tree(x);
-  result.eps =
-      params.eps ? *params.eps : kneeValue(kDistances(tree, x, std::max(params.minSamples, 2), params.threads));
-  const double eps = result.eps;
   const auto minSamples = static_cast<std::size_t>(params.minSamples);
-
-  internal::parallelChunks(n, params.threads, 256, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) result.core[i] = tree.radiusCount(row(x, i), eps) >= minSamples;
-  });
+  if (params.eps) {
+    result.eps = *params.eps;
+    internal::parallelChunks(n, params.threads, 256, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i)
+        result.core[i] = tree.radiusCount(row(x, i), result.eps, minSamples) >= minSamples;
+    });
+  } else {
+    // The k-distances that choose eps also decide the core points: a point has ≥ k points
+    // within eps exactly when its k-th nearest squared distance is ≤ eps².
+    const std::vector<double> kth2 = tree.allKthDistances2(std::max(params.minSamples, 2), params.threads);
+    result.eps = kneeValue(sortedDistances(kth2));
+    const double eps2 = result.eps * result.eps;
+    for (std::size_t i = 0; i < n; ++i) result.core[i] = params.minSamples == 1 || kth2[i] <= eps2;
+  }
+  const double eps = result.eps;
 
   // Grow clusters depth-first from core points in index order (scikit-learn's dbscan_inner).
+  // Labelled points leave the active set, so each search only walks subtrees that still hold
+  // unlabelled points: the growth costs far less than one full neighbourhood per core point.
+  KdTree::ActiveSet unlabelled(tree);
   std::vector<std::int32_t> stack, neighbours;
   int cluster = 0;
   for (std::size_t start = 0; start < n; ++start) {
     if (result.labels[start] != -1 || !result.core[start]) continue;
     result.labels[start] = cluster;
+    unlabelled.remove(static_cast<std::int32_t>(start));
     stack.assign(1, static_cast<std::int32_t>(start));
     while (!stack.empty()) {
       const auto i = static_cast<std::size_t>(stack.back());
       stack.pop_back();
-      tree.radiusNeighbors(row(x, i), eps, neighbours);
+      tree.radiusNeighbors(row(x, i), eps, unlabelled, neighbours);
       for (std::int32_t j : neighbours) {
-        int& label = result.labels[static_cast<std::size_t>(j)];
-        if (label != -1) continue;
-        label = cluster;
+        result.labels[static_cast<std::size_t>(j)] = cluster;
+        unlabelled.remove(j);
         if (result.core[static_cast<std::size_t>(j)]) stack.push_back(j);
       }
     }

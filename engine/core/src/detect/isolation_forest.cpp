@@ -177,7 +177,7 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
   if (params.contamination) {
     trainScores = forest.scores(x, params.threads);
   } else {
-    const std::size_t stride = std::max<std::size_t>(1, n / 4096);
+    const std::size_t stride = std::max<std::size_t>(1, n / 1024);
     Matrix subset((n + stride - 1) / stride, x.cols());
     for (std::size_t i = 0, r = 0; i < n; i += stride, ++r)
       subset.row(static_cast<Eigen::Index>(r)) = x.row(static_cast<Eigen::Index>(i));

@@ -3,10 +3,12 @@
 #include <Eigen/QR>
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <limits>
 #include <numbers>
 #include <stdexcept>
 #include <string>
+#include <unsupported/Eigen/FFT>
 
 #include "detect/statistics.h"
 
@@ -154,7 +156,27 @@ double autocorrelation(std::span<const double> y, int lag) {
 std::vector<double> autocorrelations(std::span<const double> y, int maxLag) {
   const int last = std::min<int>(maxLag, static_cast<int>(y.size()) - 1);
   std::vector<double> acf;
-  for (int k = 0; k <= last; ++k) acf.push_back(autocorrelation(y, k));
+  if (last < 0) return acf;
+  if (last <= 64) {
+    for (int k = 0; k <= last; ++k) acf.push_back(autocorrelation(y, k));
+    return acf;
+  }
+  // Wiener–Khinchin: the autocovariance is the inverse transform of the power spectrum of the
+  // demeaned series, zero-padded to avoid wrap-around.
+  const double m = internal::mean(y);
+  std::size_t size = 1;
+  while (size < 2 * y.size()) size <<= 1;
+  std::vector<double> padded(size, 0.0);
+  for (std::size_t t = 0; t < y.size(); ++t) padded[t] = y[t] - m;
+  Eigen::FFT<double> fft;
+  std::vector<std::complex<double>> spectrum;
+  fft.fwd(spectrum, padded);
+  for (auto& c : spectrum) c = std::norm(c);
+  std::vector<double> cov;
+  fft.inv(cov, spectrum);
+  acf.resize(static_cast<std::size_t>(last) + 1);
+  for (int k = 0; k <= last; ++k)
+    acf[static_cast<std::size_t>(k)] = cov[0] > 0 ? cov[static_cast<std::size_t>(k)] / cov[0] : (k == 0);
   return acf;
 }
 
@@ -172,17 +194,21 @@ Seasonality dominantPeriod(std::span<const double> y, double threshold, int minP
   const int n = static_cast<int>(y.size());
   if (maxPeriod <= 0) maxPeriod = n / 2;
   maxPeriod = std::min(maxPeriod, n - 2);
+  if (maxPeriod < std::max(minPeriod, 2)) return {};
+  return dominantPeriodFromAcf(autocorrelations(detrend(y), maxPeriod + 1), threshold, minPeriod, maxPeriod);
+}
+
+Seasonality dominantPeriodFromAcf(std::span<const double> acf, double threshold, int minPeriod, int maxPeriod) {
+  const int size = static_cast<int>(acf.size());
+  if (maxPeriod <= 0 || maxPeriod > size - 2) maxPeriod = size - 2;
   minPeriod = std::max(minPeriod, 2);
-  Seasonality none;
-  if (maxPeriod < minPeriod) return none;
-  const std::vector<double> acf = autocorrelations(detrend(y), maxPeriod + 1);
   std::vector<int> peaks;
-  for (int k = minPeriod; k <= maxPeriod && k + 1 < static_cast<int>(acf.size()); ++k)
+  for (int k = minPeriod; k <= maxPeriod; ++k)
     if (acf[static_cast<std::size_t>(k)] > acf[static_cast<std::size_t>(k - 1)] &&
         acf[static_cast<std::size_t>(k)] >= acf[static_cast<std::size_t>(k + 1)] &&
         acf[static_cast<std::size_t>(k)] >= threshold)
       peaks.push_back(k);
-  if (peaks.empty()) return none;
+  if (peaks.empty()) return {};
   int best = peaks.front();
   for (int k : peaks)
     if (acf[static_cast<std::size_t>(k)] > acf[static_cast<std::size_t>(best)]) best = k;

@@ -81,6 +81,11 @@ struct Baseline {
   FeatureVector zScores(const FeatureVector& observed) const;
 };
 
+/// The metric-specific type of a deviation of one named feature (`deviation` > 0: above its
+/// baseline): error_rate up → error_spike, a latency up → latency_degradation, users/IPs/requests
+/// down → traffic_drop and up → traffic_surge, risk_score up → risk_elevation; otherwise nullopt.
+std::optional<AnomalyType> typeForFeature(std::string_view feature, double deviation);
+
 /// The anomaly type for a sample that the consensus flagged (see ConsensusConfig::typeZThreshold).
 /// `dominantFeature` receives the index of the metric that decided (or −1).
 AnomalyType classify(const FeatureVector& observed, const Baseline& baseline, const Votes& votes,

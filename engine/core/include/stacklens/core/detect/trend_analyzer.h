@@ -43,7 +43,8 @@ TrendFit fitTrend(std::span<const double> y, const TrendParams& params = {});
 /// Sample autocorrelation at `lag` as statsmodels' acf (demeaned, denominator Σ(y−ȳ)²), in
 /// [−1, 1]; 0 when lag ≥ n or y is constant. O(n).
 double autocorrelation(std::span<const double> y, int lag);
-/// acf for lags 0..maxLag (clipped to n − 1). O(n · maxLag).
+/// acf for lags 0..maxLag (clipped to n − 1). O(n · maxLag) for small maxLag, O(n log n) via
+/// an FFT above 64 lags.
 std::vector<double> autocorrelations(std::span<const double> y, int maxLag);
 
 struct Seasonality {
@@ -60,6 +61,10 @@ Seasonality seasonalityAt(std::span<const double> y, int lag, double threshold =
 /// peak reaches 90 % of it and divides it (within one lag), the shorter one wins, so a daily
 /// season is not reported as two days. Returns period 0 when no peak qualifies. O(n · maxPeriod).
 Seasonality dominantPeriod(std::span<const double> y, double threshold = 0.3, int minPeriod = 2, int maxPeriod = 0);
+
+/// The same choice from a precomputed autocorrelation function (acf[k] for lag k).
+Seasonality dominantPeriodFromAcf(std::span<const double> acf, double threshold = 0.3, int minPeriod = 2,
+                                  int maxPeriod = 0);
 
 // --- change points -----------------------------------------------------------------------
 
