@@ -227,15 +227,35 @@ struct KdTree::KnnSearch {
 
   double bound() const { return best.size() < k ? std::numeric_limits<double>::infinity() : best.back(); }
 
+  template <std::size_t kDims>
+  void scan(const Node& node) {
+    const std::size_t dims = kDims ? kDims : tree.dims_;
+    double limit = bound();
+    for (std::int32_t i = node.begin; i < node.end; ++i) {
+      const double* p = tree.point(i);
+      double d2 = 0;
+      for (std::size_t d = 0; d < dims; ++d) d2 += (p[d] - q[d]) * (p[d] - q[d]);
+      if (d2 < limit) keepSmallest(best, k, d2), limit = bound();
+    }
+  }
+
   void visit(std::int32_t id, double rd) {
     const Node& node = tree.nodes_[static_cast<std::size_t>(id)];
     if (node.left < 0) {
-      if (id == skipLeaf) return;
-      for (std::int32_t i = node.begin; i < node.end; ++i) {
-        const double d2 = distance2(tree.point(i), q, tree.dims_);
-        if (d2 < bound()) keepSmallest(best, k, d2);
+      // The leaf's own box is tighter than the split planes: one O(d) check saves a scan.
+      if (id == skipLeaf || tree.boxMinDistance2(id, q) >= bound()) return;
+      switch (tree.dims_) {  // fixed widths unroll and vectorise
+        case 2:
+          return scan<2>(node);
+        case 3:
+          return scan<3>(node);
+        case 4:
+          return scan<4>(node);
+        case 8:
+          return scan<8>(node);
+        default:
+          return scan<0>(node);
       }
-      return;
     }
     const auto dim = static_cast<std::size_t>(node.dim);
     const double toRight = node.rightLow - q[dim];  // > 0: the right child lies beyond the query
