@@ -125,25 +125,7 @@ inline void keepSmallest(std::vector<double>& best, std::size_t k, double d2) {
 }  // namespace
 
 void KdTree::radiusNeighbors(std::span<const double> query, double radius, std::vector<std::int32_t>& out) const {
-  out.clear();
-  if (nodes_.empty()) return;
-  const double r2 = radius * radius;
-  const double* q = query.data();
-  std::int32_t stack[128];
-  int top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    const std::int32_t id = stack[--top];
-    if (boxMinDistance2(id, q) > r2) continue;
-    const Node& node = nodes_[static_cast<std::size_t>(id)];
-    if (node.left < 0) {
-      for (std::int32_t i = node.begin; i < node.end; ++i)
-        if (distance2(point(i), q, dims_) <= r2) out.push_back(index_[static_cast<std::size_t>(i)]);
-      continue;
-    }
-    stack[top++] = node.right;
-    stack[top++] = node.left;
-  }
+  radiusSearch(query.data(), radius, nullptr, out);
 }
 
 std::size_t KdTree::radiusCount(std::span<const double> query, double radius, std::size_t atLeast) const {
@@ -187,26 +169,30 @@ void KdTree::ActiveSet::remove(std::int32_t row) {
 
 void KdTree::radiusNeighbors(std::span<const double> query, double radius, const ActiveSet& active,
                              std::vector<std::int32_t>& out) const {
+  radiusSearch(query.data(), radius, &active, out);
+}
+
+void KdTree::radiusSearch(const double* q, double radius, const ActiveSet* active,
+                          std::vector<std::int32_t>& out) const {
   out.clear();
   if (nodes_.empty()) return;
   const double r2 = radius * radius;
-  const double* q = query.data();
+  auto take = [&](std::int32_t i) { return !active || active->active_[static_cast<std::size_t>(i)]; };
   std::int32_t stack[128];
   int top = 0;
   stack[top++] = 0;
   while (top > 0) {
     const std::int32_t id = stack[--top];
-    if (active.count_[static_cast<std::size_t>(id)] == 0 || boxMinDistance2(id, q) > r2) continue;
+    if ((active && active->count_[static_cast<std::size_t>(id)] == 0) || boxMinDistance2(id, q) > r2) continue;
     const Node& node = nodes_[static_cast<std::size_t>(id)];
     if (boxMaxDistance2(id, q) <= r2) {  // the whole box is inside the ball
       for (std::int32_t i = node.begin; i < node.end; ++i)
-        if (active.active_[static_cast<std::size_t>(i)]) out.push_back(index_[static_cast<std::size_t>(i)]);
+        if (take(i)) out.push_back(index_[static_cast<std::size_t>(i)]);
       continue;
     }
     if (node.left < 0) {
       for (std::int32_t i = node.begin; i < node.end; ++i)
-        if (active.active_[static_cast<std::size_t>(i)] && distance2(point(i), q, dims_) <= r2)
-          out.push_back(index_[static_cast<std::size_t>(i)]);
+        if (take(i) && distance2(point(i), q, dims_) <= r2) out.push_back(index_[static_cast<std::size_t>(i)]);
       continue;
     }
     stack[top++] = node.right;
