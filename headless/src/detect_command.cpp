@@ -214,7 +214,7 @@ void addDetectCommand(CLI::App& app) {
   sub->add_option("--mode", o->mode, "stream (default) or batch")->check(CLI::IsMember({"stream", "batch"}));
   sub->add_option("--method", o->method, "Batch method: iforest (default) or dbscan")
       ->check(CLI::IsMember({"iforest", "dbscan"}));
-  sub->add_option("--threshold", o->threshold, "Stream mode: is_anomaly when anomaly_score >= this");
+  sub->add_option("--threshold", o->threshold, "Stream mode: is_anomaly when anomaly_score >= this (0.75)");
   sub->add_option("--trees", o->trees, "iforest: number of trees (100)")->check(CLI::Range(1, 100000));
   sub->add_option("--max-samples", o->maxSamples, "iforest: rows per tree, or auto (256)");
   sub->add_option("--contamination", o->contamination, "iforest: auto (threshold 0.5) or a share in (0, 0.5]");

@@ -5,7 +5,7 @@
 //   [detect]
 //   mode = "stream"            # or "batch"
 //   method = "iforest"         # batch: "iforest" or "dbscan"
-//   threshold = 0.5            # stream: is_anomaly when anomaly_score ≥ threshold
+//   threshold = 0.75           # stream: is_anomaly when anomaly_score ≥ threshold
 //   [detect.iforest]
 //   trees = 100
 //   max_samples = 256          # or "auto"
@@ -29,7 +29,7 @@ namespace stacklens::headless {
 struct DetectSettings {
   std::string mode = "stream";
   std::string method = "iforest";
-  double threshold = 0.5;
+  double threshold = 0.75;  // near the NAB-optimal threshold of the default streaming detector
   core::detect::IsolationForestParams forest = [] {
     core::detect::IsolationForestParams p;
     p.maxSamples = 256;

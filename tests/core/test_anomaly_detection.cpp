@@ -216,7 +216,9 @@ class TestAnomalyDetection : public QObject {
       const double reference = table.number(r, 1, false);
       std::vector<double> labels;
       const Matrix x = readFeatures(std::string(STACKLENS_SHARED_DATA_DIR) + "/odds/" + file, &labels);
-      constexpr int kSeeds = 30;  // as the reference: single-seed AUCs spread by up to 0.02
+      // Single-seed AUCs spread by up to 0.017 (annthyroid, satellite): average enough forests for
+      // a standard error near 0.002 on the small files, within a fixed budget of scored rows.
+      const int kSeeds = std::clamp(static_cast<int>(600000 / x.rows()), 30, 100);
       double sum = 0;
       for (int seed = 0; seed < kSeeds; ++seed) {
         IsolationForestParams p;
@@ -228,7 +230,7 @@ class TestAnomalyDetection : public QObject {
         sum += rocAuc(forest.scores(x, 0), labels);
       }
       const double auc = sum / kSeeds;
-      qInfo("%-16s AUC %.4f  scikit-learn %.4f", file.c_str(), auc, reference);
+      qInfo("%-16s AUC %.4f (%d seeds)  scikit-learn %.4f (100 seeds)", file.c_str(), auc, kSeeds, reference);
       QVERIFY2(std::abs(auc - reference) <= 0.01, qPrintable(QString::fromStdString(file)));
     }
   }
