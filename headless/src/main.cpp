@@ -2,26 +2,25 @@
 #include <iostream>
 #include <string>
 
-#include "stacklens/core/version.h"
-
 #include "commands.h"
+#include "stacklens/core/version.h"
 
 namespace {
 
 std::string versionText(const CLI::App& app) {
   std::string text = std::string("stacklens ") + stacklens::kVersion + " (git " + stacklens::kGitRevision + ")\n";
   text += "subcommands:";
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) text += " " + sub->get_name();
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    text += " " + sub->get_name();
   return text;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "StackLens: anomaly detection and forecasting for service metrics.\n"
-      "Production services, command-line tools and evaluation, one engine.",
-      "stacklens"};
+  CLI::App app{"StackLens: anomaly detection and forecasting for service metrics.\n"
+               "Production services, command-line tools and evaluation, one engine.",
+               "stacklens"};
   app.require_subcommand(0, 1);
   app.footer("Run 'stacklens SUBCOMMAND --help' for the options of a subcommand.");
 

@@ -7,18 +7,15 @@
 #include <iostream>
 #include <thread>
 
-#include "stacklens/connect/mock_cluster.h"
-
 #include "commands.h"
+#include "stacklens/connect/mock_cluster.h"
 
 namespace stacklens::headless {
 namespace {
 
 std::atomic<bool> stopRequested{false};
 
-void requestStop(int) {
-  stopRequested = true;
-}
+void requestStop(int) { stopRequested = true; }
 
 struct MockClusterOptions {
   int brokers = 3;
@@ -74,10 +71,10 @@ int run(const MockClusterOptions& options) {
 
 void addMockClusterCommand(CLI::App& app) {
   auto options = std::make_shared<MockClusterOptions>();
-  CLI::App* sub =
-      app.add_subcommand("mock-cluster",
-                         "Run librdkafka's Kafka-protocol mock cluster on random local ports until interrupted "
-                         "(for tests and the offline demo; no Kafka broker needed)");
+  CLI::App* sub = app.add_subcommand(
+      "mock-cluster",
+      "Run librdkafka's Kafka-protocol mock cluster on random local ports until interrupted "
+      "(for tests and the offline demo; no Kafka broker needed)");
   sub->add_option("--brokers", options->brokers, "Number of brokers")->check(CLI::Range(1, 16))->capture_default_str();
   sub->add_option("--bootstrap-file", options->bootstrapFile,
                   "Write the bootstrap server list to this file once the brokers listen");
