@@ -260,6 +260,28 @@ class TestAnomalyDetection : public QObject {
     QCOMPARE(back.serialize(), d.serialize());
   }
 
+  void corruptBlobsNeverCrash() {
+    // Model blobs come back from the database: a damaged one must be rejected or stay safe to use.
+    const std::string blob = AnomalyDetector::fit(normalTraining(120)).serialize();
+    std::mt19937_64 rng(13);
+    int rejected = 0;
+    for (int trial = 0; trial < 300; ++trial) {
+      std::string damaged = blob;
+      for (int flips = 0; flips < 3; ++flips)
+        damaged[rng() % damaged.size()] = static_cast<char>(rng() & 0xff);
+      try {
+        const AnomalyDetector d = AnomalyDetector::deserialize(damaged);
+        const Detection det = d.detect(FeatureVector{});
+        QVERIFY(!std::isnan(det.confidence) || std::isnan(det.score));
+      } catch (const ModelFormatError&) {
+        ++rejected;
+      } catch (const std::invalid_argument&) {
+        ++rejected;  // e.g. a damaged scaler with a non-positive scale
+      }
+    }
+    QVERIFY(rejected > 0);
+  }
+
   void constantFeaturesAndTinyData() {
     // Every feature constant: every tree is a single leaf and every score equals 2^(-c(n)/c(n)).
     Matrix flat = Matrix::Constant(10, 3, 4.0);
