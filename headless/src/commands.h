@@ -7,6 +7,7 @@
 namespace stacklens::headless {
 
 void addMockClusterCommand(CLI::App& app);
+void addDbCommand(CLI::App& app);
 
 /// Subcommands whose implementation has not landed yet: listed in --help, and a clear error
 /// when invoked.

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
 
   stacklens::headless::addPlannedCommands(app);
   stacklens::headless::addMockClusterCommand(app);
+  stacklens::headless::addDbCommand(app);
 
   bool showVersion = false;
   app.add_flag("-V,--version", showVersion, "Print the version and the subcommands, then exit");

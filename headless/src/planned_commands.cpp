@@ -16,7 +16,6 @@ void addPlannedCommands(CLI::App& app) {
       {"forecast", "Forecast one or many series from a CSV file with ARIMA/SARIMA"},
       {"simulate", "Generate a realistic fleet of services with labelled incidents"},
       {"replay", "Produce a CSV file to a Kafka topic"},
-      {"db", "Apply or report the PostgreSQL schema migrations"},
       {"eval", "Evaluate on public benchmarks (NAB, M4)"},
   };
   for (const auto& planned : kPlanned) {
