@@ -1,6 +1,7 @@
 // stacklens-workbench: the desktop workbench.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QScreen>
 #include <QTimer>
 
@@ -12,6 +13,8 @@ int main(int argc, char* argv[]) {
   QApplication::setOrganizationName("StackLens");
   QApplication::setApplicationName("StackLens Workbench");
   QApplication::setApplicationVersion(QString::fromLatin1(stacklens::kVersion));
+  QApplication::setWindowIcon(QIcon(QStringLiteral(":/stacklens/icons/stacklens.svg")));
+  QApplication::setDesktopFileName(QStringLiteral("stacklens-workbench"));
 
   QCommandLineParser parser;
   parser.setApplicationDescription("StackLens Workbench: explore, tune and backtest anomaly detection and forecasts.");
