@@ -21,7 +21,8 @@ CREATE TABLE ml_anomalies (
     resolved_at        timestamptz,
     created_at         timestamptz      NOT NULL DEFAULT now(),
     CONSTRAINT ml_anomalies_pkey PRIMARY KEY (anomaly_id),
-    CONSTRAINT ml_anomalies_id_check CHECK (anomaly_id ~ '^[0-9a-f]{32}$'),
+    CONSTRAINT ml_anomalies_id_check CHECK (
+        octet_length(anomaly_id) = 32 AND translate(anomaly_id, '0123456789abcdef', '') = ''),
     CONSTRAINT ml_anomalies_service_check CHECK (service <> ''),
     CONSTRAINT ml_anomalies_type_check CHECK (anomaly_type IN (
         'error_spike', 'latency_degradation', 'traffic_drop', 'traffic_surge',

@@ -34,23 +34,31 @@ CREATE TRIGGER ml_anomalies_log_status AFTER UPDATE OF resolved ON ml_anomalies
     FOR EACH ROW WHEN (OLD.resolved IS DISTINCT FROM NEW.resolved)
     EXECUTE FUNCTION ml_anomalies_log_status();
 
--- The one statement that adds rows' contributions to the hourly and daily aggregates. SOURCE is a
--- query yielding (sign, service, "timestamp", severity, confidence_score, resolved); sign is +1
--- for rows to add and -1 for rows to take away. Buckets are UTC hours and days, locked in key
--- order so that concurrent writers cannot deadlock on them.
-CREATE FUNCTION ml_anomaly_stats_upsert_sql(source text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $fn$
-SELECT format($q$
+-- Contributions of anomaly rows to the aggregates: sign +1 adds a row, -1 takes it away.
+CREATE TYPE ml_anomaly_stats_row AS (
+    sign              integer,
+    service           text,
+    "timestamp"       timestamptz,
+    severity          text,
+    confidence_score  double precision,
+    resolved          boolean
+);
+
+-- Adds rows' contributions to the hourly and daily aggregates (UTC hours and days). Buckets are
+-- locked in key order, so concurrent writers cannot deadlock on them. PL/pgSQL keeps the plans.
+CREATE FUNCTION ml_apply_anomaly_stats(contributions ml_anomaly_stats_row[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
     WITH delta AS (
-        SELECT date_trunc('hour', r."timestamp", 'UTC') AS hour_start, r.service,
-               sum(r.sign) AS total_anomalies,
-               sum(CASE WHEN r.severity = 'critical' THEN r.sign ELSE 0 END) AS critical_count,
-               sum(CASE WHEN r.severity = 'high' THEN r.sign ELSE 0 END) AS high_count,
-               sum(CASE WHEN r.severity = 'medium' THEN r.sign ELSE 0 END) AS medium_count,
-               sum(CASE WHEN r.severity = 'low' THEN r.sign ELSE 0 END) AS low_count,
-               sum(r.sign * r.confidence_score) AS confidence_sum,
-               sum(CASE WHEN r.resolved THEN r.sign ELSE 0 END) AS resolved_count
-        FROM (%s) AS r
+        SELECT date_bin('1 hour', c."timestamp", timestamptz '2000-01-01 00:00:00+00') AS hour_start, c.service,
+               sum(c.sign) AS total_anomalies,
+               COALESCE(sum(c.sign) FILTER (WHERE c.severity = 'critical'), 0) AS critical_count,
+               COALESCE(sum(c.sign) FILTER (WHERE c.severity = 'high'), 0) AS high_count,
+               COALESCE(sum(c.sign) FILTER (WHERE c.severity = 'medium'), 0) AS medium_count,
+               COALESCE(sum(c.sign) FILTER (WHERE c.severity = 'low'), 0) AS low_count,
+               sum(c.sign * c.confidence_score) AS confidence_sum,
+               COALESCE(sum(c.sign) FILTER (WHERE c.resolved), 0) AS resolved_count
+        FROM unnest(contributions) AS c
         GROUP BY 1, 2
     ), hourly AS (
         INSERT INTO ml_anomaly_stats_hourly AS s (hour_start, service, total_anomalies, critical_count,
@@ -69,9 +77,9 @@ SELECT format($q$
     )
     INSERT INTO ml_anomaly_stats_daily AS s (day, service, total_anomalies, critical_count, high_count,
                                              medium_count, low_count, confidence_sum, resolved_count)
-    SELECT (hour_start AT TIME ZONE 'UTC')::date AS day, service, sum(total_anomalies), sum(critical_count),
-           sum(high_count), sum(medium_count), sum(low_count), sum(confidence_sum), sum(resolved_count)
-    FROM delta
+    SELECT (d.hour_start AT TIME ZONE 'UTC')::date, d.service, sum(d.total_anomalies), sum(d.critical_count),
+           sum(d.high_count), sum(d.medium_count), sum(d.low_count), sum(d.confidence_sum), sum(d.resolved_count)
+    FROM delta d
     GROUP BY 1, 2
     ORDER BY 1, 2
     ON CONFLICT (day, service) DO UPDATE SET
@@ -82,23 +90,27 @@ SELECT format($q$
         low_count = s.low_count + excluded.low_count,
         confidence_sum = s.confidence_sum + excluded.confidence_sum,
         resolved_count = s.resolved_count + excluded.resolved_count,
-        updated_at = now()
-$q$, source);
-$fn$;
+        updated_at = now();
+END;
+$$;
 
 -- Statement-level triggers see a whole batch at once (transition tables), so a COPY or a
 -- multi-row INSERT of thousands of anomalies costs one aggregate, not one upsert per row.
 -- Deletes are not subtracted: archived anomalies keep counting.
 CREATE FUNCTION ml_anomalies_maintain_stats() RETURNS trigger
 LANGUAGE plpgsql AS $$
-DECLARE
-    columns constant text := 'service, "timestamp", severity, confidence_score, resolved';
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        EXECUTE ml_anomaly_stats_upsert_sql(format('SELECT 1 AS sign, %s FROM new_rows', columns));
+        PERFORM ml_apply_anomaly_stats(ARRAY(
+            SELECT ROW(1, n.service, n."timestamp", n.severity, n.confidence_score, n.resolved)::ml_anomaly_stats_row
+            FROM new_rows n));
     ELSE
-        EXECUTE ml_anomaly_stats_upsert_sql(format(
-            'SELECT 1 AS sign, %1$s FROM new_rows UNION ALL SELECT -1, %1$s FROM old_rows', columns));
+        PERFORM ml_apply_anomaly_stats(ARRAY(
+            SELECT ROW(1, n.service, n."timestamp", n.severity, n.confidence_score, n.resolved)::ml_anomaly_stats_row
+            FROM new_rows n
+            UNION ALL
+            SELECT ROW(-1, o.service, o."timestamp", o.severity, o.confidence_score, o.resolved)::ml_anomaly_stats_row
+            FROM old_rows o));
     END IF;
     RETURN NULL;
 END;
@@ -121,18 +133,18 @@ DECLARE
     day_to constant date := (p_to AT TIME ZONE 'UTC')::date + 1;
     ts_from constant timestamptz := day_from::timestamp AT TIME ZONE 'UTC';
     ts_to constant timestamptz := day_to::timestamp AT TIME ZONE 'UTC';
-    columns constant text := 'service, "timestamp", severity, confidence_score, resolved';
 BEGIN
     IF p_from IS NULL OR p_to IS NULL OR p_to < p_from THEN
         RAISE EXCEPTION 'ml_refresh_anomaly_stats: need p_from <= p_to, got [%, %)', p_from, p_to;
     END IF;
     DELETE FROM ml_anomaly_stats_hourly WHERE hour_start >= ts_from AND hour_start < ts_to;
     DELETE FROM ml_anomaly_stats_daily WHERE day >= day_from AND day < day_to;
-    EXECUTE ml_anomaly_stats_upsert_sql(format(
-        'SELECT 1 AS sign, %1$s FROM ml_anomalies WHERE "timestamp" >= %2$L AND "timestamp" < %3$L
-         UNION ALL
-         SELECT 1, %1$s FROM ml_anomalies_archive WHERE "timestamp" >= %2$L AND "timestamp" < %3$L',
-        columns, ts_from, ts_to));
+    PERFORM ml_apply_anomaly_stats(ARRAY(
+        SELECT ROW(1, a.service, a."timestamp", a.severity, a.confidence_score, a.resolved)::ml_anomaly_stats_row
+        FROM ml_anomalies a WHERE a."timestamp" >= ts_from AND a."timestamp" < ts_to
+        UNION ALL
+        SELECT ROW(1, a.service, a."timestamp", a.severity, a.confidence_score, a.resolved)::ml_anomaly_stats_row
+        FROM ml_anomalies_archive a WHERE a."timestamp" >= ts_from AND a."timestamp" < ts_to));
     SELECT count(*) INTO hourly_rows FROM ml_anomaly_stats_hourly WHERE hour_start >= ts_from AND hour_start < ts_to;
     SELECT count(*) INTO daily_rows FROM ml_anomaly_stats_daily WHERE day >= day_from AND day < day_to;
 END;
