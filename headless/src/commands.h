@@ -18,6 +18,7 @@ inline constexpr int kExitBadInput = 2;
 void addMockClusterCommand(CLI::App& app);
 void addSimulateCommand(CLI::App& app);
 void addReplayCommand(CLI::App& app);
+void addDbCommand(CLI::App& app);
 
 /// Subcommands whose implementation has not landed yet: listed in --help, and a clear error
 /// when invoked.

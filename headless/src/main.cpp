@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   stacklens::headless::addSimulateCommand(app);
   stacklens::headless::addReplayCommand(app);
   stacklens::headless::addMockClusterCommand(app);
+  stacklens::headless::addDbCommand(app);
 
   bool showVersion = false;
   app.add_flag("-V,--version", showVersion, "Print the version and the subcommands, then exit");

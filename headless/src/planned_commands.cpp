@@ -12,7 +12,6 @@ void addPlannedCommands(CLI::App& app) {
       {"predictive-alerter", "Run the predictive alerter (ml-anomalies in; predictive-alerts and PostgreSQL out)"},
       {"detect", "Score a CSV file for anomalies (stream or batch mode)"},
       {"forecast", "Forecast one or many series from a CSV file with ARIMA/SARIMA"},
-      {"db", "Apply or report the PostgreSQL schema migrations"},
       {"eval", "Evaluate on public benchmarks (NAB, M4)"},
   };
   for (const auto& planned : kPlanned) {
