@@ -19,6 +19,7 @@ void addMockClusterCommand(CLI::App& app);
 void addSimulateCommand(CLI::App& app);
 void addReplayCommand(CLI::App& app);
 void addDbCommand(CLI::App& app);
+void addHealthcheckCommand(CLI::App& app);
 void addDetectCommand(CLI::App& app);
 /// `eval` subcommands take the `eval` parent.
 void addEvalNabCommand(CLI::App& eval);

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   stacklens::headless::addReplayCommand(app);
   stacklens::headless::addMockClusterCommand(app);
   stacklens::headless::addDbCommand(app);
+  stacklens::headless::addHealthcheckCommand(app);
   stacklens::headless::addDetectCommand(app);
   CLI::App* eval = app.add_subcommand("eval", "Evaluate on public benchmarks (NAB, M4)");
   eval->require_subcommand(1);
