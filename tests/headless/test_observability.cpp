@@ -9,6 +9,7 @@
 #include "observability/health_server.h"
 #include "observability/logging.h"
 #include "observability/metrics_registry.h"
+#include "run_stacklens.h"
 
 using namespace stacklens::headless;
 
@@ -93,6 +94,23 @@ class TestObservability : public QObject {
       QVERIFY(QString(e.what()).contains(QString("127.0.0.1:%1").arg(server.port())));
     }
     server.stop();
+  }
+
+  void healthcheckCommandAsksTheEndpoint() {
+    MetricsRegistry registry;
+    std::atomic<bool> ready{false};
+    HealthServer server(registry, [&] { return Readiness{ready, R"({"postgres":"connection refused"})"}; });
+    server.start("127.0.0.1", 0);
+    const QString port = QString::number(server.port());
+    QCOMPARE(stacklens::test::runStacklens({"healthcheck", "--port", port}).exitCode, 0);
+    const auto notReady = stacklens::test::runStacklens({"healthcheck", "--port", port, "--ready"});
+    QCOMPARE(notReady.exitCode, 1);
+    QVERIFY2(notReady.err.contains("/readyz answered 503") && notReady.err.contains("connection refused"),
+             qPrintable(notReady.err));
+    ready = true;
+    QCOMPARE(stacklens::test::runStacklens({"healthcheck", "--port", port, "--ready"}).exitCode, 0);
+    server.stop();
+    QCOMPARE(stacklens::test::runStacklens({"healthcheck", "--port", port}).exitCode, 1);
   }
 
   void jsonEscapesEverything() {
