@@ -2,10 +2,10 @@
 // Small helpers for tests that read PostgreSQL results: rows as "a|b|c" strings (NULL as
 // "NULL"), so a test states the rows it expects in one readable list.
 
-#include <QStringList>
-
 #include <string>
 #include <vector>
+
+#include <QStringList>
 
 #include "stacklens/connect/pg_connection.h"
 
