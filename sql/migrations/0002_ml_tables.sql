@@ -162,23 +162,12 @@ CREATE TABLE ml_anomaly_stats_hourly (
     CONSTRAINT ml_anomaly_stats_hourly_pkey PRIMARY KEY (service, hour_start)
 );
 
-CREATE TABLE ml_anomaly_stats_daily (
-    day                     date             NOT NULL,
-    service                 text COLLATE "C"  NOT NULL,
-    total_anomalies         bigint           NOT NULL DEFAULT 0,
-    critical_count          bigint           NOT NULL DEFAULT 0,
-    high_count              bigint           NOT NULL DEFAULT 0,
-    medium_count            bigint           NOT NULL DEFAULT 0,
-    low_count               bigint           NOT NULL DEFAULT 0,
-    confidence_sum          double precision NOT NULL DEFAULT 0,
-    resolved_count          bigint           NOT NULL DEFAULT 0,
-    avg_confidence          double precision GENERATED ALWAYS AS
-        (confidence_sum / NULLIF(total_anomalies, 0)) STORED,
-    resolution_rate         double precision GENERATED ALWAYS AS
-        (resolved_count::double precision / NULLIF(total_anomalies, 0)) STORED,
-    updated_at              timestamptz      NOT NULL DEFAULT now(),
-    CONSTRAINT ml_anomaly_stats_daily_pkey PRIMARY KEY (service, day)
-);
+-- The same columns per UTC day (day last in SELECT *).
+CREATE TABLE ml_anomaly_stats_daily (LIKE ml_anomaly_stats_hourly INCLUDING DEFAULTS INCLUDING GENERATED);
+ALTER TABLE ml_anomaly_stats_daily
+    DROP COLUMN hour_start,
+    ADD COLUMN day date NOT NULL,
+    ADD CONSTRAINT ml_anomaly_stats_daily_pkey PRIMARY KEY (service, day);
 
 -- 8. Forecast steps (ForecastRecord); actual_value is filled in when the target time has
 --    passed, and prediction_error follows from it.
@@ -235,24 +224,10 @@ CREATE INDEX ml_predictive_alerts_unsent_idx ON ml_predictive_alerts (created_at
 
 -- Retention target of ml_archive_old_anomalies(): the anomaly row as it was, its status
 -- history as a JSON array, and when it was archived.
-CREATE TABLE ml_anomalies_archive (
-    anomaly_id         text COLLATE "C"  NOT NULL,
-    service            text COLLATE "C"  NOT NULL,
-    "timestamp"        timestamptz      NOT NULL,
-    anomaly_type       text             NOT NULL,
-    severity           text             NOT NULL,
-    confidence_score   double precision NOT NULL,
-    anomaly_score      double precision NOT NULL,
-    detection_methods  text[]           NOT NULL,
-    metric_values      jsonb            NOT NULL,
-    expected_values    jsonb            NOT NULL,
-    description        text             NOT NULL,
-    resolved           boolean          NOT NULL,
-    resolved_at        timestamptz,
-    created_at         timestamptz      NOT NULL,
-    history            jsonb            NOT NULL DEFAULT '[]',
-    archived_at        timestamptz      NOT NULL DEFAULT now(),
-    CONSTRAINT ml_anomalies_archive_pkey PRIMARY KEY (anomaly_id)
-);
+CREATE TABLE ml_anomalies_archive (LIKE ml_anomalies INCLUDING DEFAULTS);
+ALTER TABLE ml_anomalies_archive
+    ADD COLUMN history jsonb NOT NULL DEFAULT '[]',
+    ADD COLUMN archived_at timestamptz NOT NULL DEFAULT now(),
+    ADD CONSTRAINT ml_anomalies_archive_pkey PRIMARY KEY (anomaly_id);
 CREATE INDEX ml_anomalies_archive_timestamp_idx ON ml_anomalies_archive ("timestamp");
 CREATE INDEX ml_anomalies_archive_service_idx ON ml_anomalies_archive (service, "timestamp");

@@ -9,6 +9,7 @@
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/connect/pg_migrations.h"
 
+#include "pg_test_helpers.h"
 #include "scratch_database.h"
 #include "test_servers.h"
 
@@ -18,6 +19,7 @@ using stacklens::connect::Migration;
 using stacklens::connect::MigrationRunner;
 using stacklens::connect::PgConnection;
 using stacklens::connect::PgError;
+using stacklens::test::errorOf;
 using stacklens::test::ScratchDatabase;
 
 namespace {
@@ -28,15 +30,6 @@ std::string adminDsn() {
 
 int count(PgConnection& db, const std::string& sql) {
   return std::stoi(db.queryScalar(sql).value());
-}
-
-QString errorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const PgError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
 }
 
 }  // namespace

@@ -51,12 +51,7 @@ void addModel(PgConnection& db, const std::string& service, const std::string& t
 }
 
 QString errorOf(PgConnection& db, const std::string& sql) {
-  try {
-    db.execute(sql);
-  } catch (const PgError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
+  return stacklens::test::errorOf([&] { db.execute(sql); });
 }
 
 // Both aggregate tables as comparable rows (confidence sums rounded: float addition order).

@@ -12,25 +12,18 @@
 #include "stacklens/connect/pg_settings.h"
 #include "stacklens/connect/pg_store.h"
 
+#include "pg_test_helpers.h"
 #include "throwaway_postgres.h"
 
 using stacklens::connect::PgConnection;
 using stacklens::connect::PgError;
 using stacklens::connect::PgSettings;
+using stacklens::test::errorOf;
 using stacklens::test::ThrowawayPostgres;
 
 namespace {
 
 constexpr const char* kPassword = "s3cret 'with' \"quotes\"";
-
-QString errorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const PgError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
-}
 
 // Sets or unsets an environment variable for one scope.
 class ScopedEnv {

@@ -22,6 +22,7 @@ using connect::PgConnection;
 using connect::PgError;
 using connect::PgSettings;
 using connect::PgStore;
+using test::errorOf;
 using test::rowsOf;
 using test::scalarOf;
 using test::ScratchDatabase;
@@ -100,15 +101,6 @@ void compareSamples(const core::ServiceMetrics& got, const core::ServiceMetrics&
   QCOMPARE(got.timestamp, want.timestamp);
   QCOMPARE(got.windowSeconds, want.windowSeconds);
   for (std::size_t i = 0; i < core::kFeatureCount; ++i) QCOMPARE(got.features()[i], want.features()[i]);
-}
-
-QString errorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const PgError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
 }
 
 }  // namespace
