@@ -281,6 +281,23 @@ class TestPgSchema : public QObject {
              0LL);
   }
 
+  void theCommonLookupsHaveIndexes() {
+    PgConnection& db = *db_;
+    struct Rollback {
+      PgConnection& db;
+      ~Rollback() { db.execute("ROLLBACK"); }
+    } rollback{db};
+    db.execute("BEGIN; SET LOCAL enable_seqscan = off");
+    const auto planOf = [&](const std::string& sql) { return rowsOf(db, "EXPLAIN " + sql).join('\n'); };
+    QVERIFY(planOf("SELECT * FROM analytics_metrics_1hour WHERE service = 'api' AND \"timestamp\" > now() - "
+                   "interval '7 days'")
+                .contains("analytics_metrics_1hour_pkey"));
+    QVERIFY(planOf("SELECT * FROM ml_anomalies WHERE service = 'api' AND \"timestamp\" > now() - interval '1 day'")
+                .contains("ml_anomalies_service_timestamp_idx"));
+    QVERIFY(planOf("SELECT * FROM ml_anomalies WHERE severity = 'critical'").contains("ml_anomalies_severity_idx"));
+    QVERIFY(planOf("SELECT * FROM ml_anomalies WHERE anomaly_type = 'outlier'").contains("ml_anomalies_type_idx"));
+  }
+
   void constraintsRefuseWhatRecordsNeverHold() {
     PgConnection& db = *db_;
     const std::string insert =
