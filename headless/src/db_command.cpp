@@ -2,14 +2,15 @@
 // this binary. The DSN comes from --dsn or STACKLENS_PG_DSN; the password never from the command
 // line (STACKLENS_PG_PASSWORD, PGPASSWORD, ~/.pgpass or --password-file).
 #include <iomanip>
-#include <sstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
-#include "commands.h"
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/connect/pg_migrations.h"
 #include "stacklens/connect/pg_settings.h"
+
+#include "commands.h"
 
 namespace stacklens::headless {
 namespace {
@@ -51,8 +52,7 @@ connect::PgSettings settingsFrom(const DbOptions& options) {
   connect::PgSettings settings = connect::PgSettings::fromEnvironment();
   const bool dsnOnCommandLine = !options.dsn.empty();
   if (dsnOnCommandLine) settings.dsn = options.dsn;
-  if (settings.dsn.empty())
-    throw connect::PgError("no database given: pass --dsn or set STACKLENS_PG_DSN");
+  if (settings.dsn.empty()) throw connect::PgError("no database given: pass --dsn or set STACKLENS_PG_DSN");
   if (dsnOnCommandLine && connect::dsnContainsPassword(settings.dsn))
     throw connect::PgError(
         "--dsn must not contain a password (command lines are visible to other users): put it in "
@@ -76,8 +76,8 @@ int runMigrate(const DbOptions& options) {
   if (applied.empty())
     std::cout << "schema already at version " << label(runner.latestVersion()) << " (up to date); nothing to apply\n";
   else
-    std::cout << "schema now at version " << label(runner.latestVersion()) << " (" << applied.size()
-              << " migration" << (applied.size() == 1 ? "" : "s") << " applied)\n";
+    std::cout << "schema now at version " << label(runner.latestVersion()) << " (" << applied.size() << " migration"
+              << (applied.size() == 1 ? "" : "s") << " applied)\n";
   return 0;
 }
 
@@ -121,15 +121,16 @@ void addDbCommand(CLI::App& app) {
   db->require_subcommand(1);
 
   auto migrateOptions = std::make_shared<DbOptions>();
-  CLI::App* migrate = db->add_subcommand(
-      "migrate", "Apply the pending schema migrations, each in its own transaction (idempotent)");
+  CLI::App* migrate =
+      db->add_subcommand("migrate", "Apply the pending schema migrations, each in its own transaction (idempotent)");
   addConnectionOptions(*migrate, *migrateOptions);
   migrate->callback([migrateOptions] { runReporting("migrate", runMigrate, *migrateOptions); });
 
   auto statusOptions = std::make_shared<DbOptions>();
-  CLI::App* status = db->add_subcommand(
-      "status", "Report the schema version and the applied and pending migrations "
-                "(exit 0 up to date, 3 migrations pending, 1 error or a database newer than this binary)");
+  CLI::App* status =
+      db->add_subcommand("status",
+                         "Report the schema version and the applied and pending migrations "
+                         "(exit 0 up to date, 3 migrations pending, 1 error or a database newer than this binary)");
   addConnectionOptions(*status, *statusOptions);
   status->callback([statusOptions] { runReporting("status", runStatus, *statusOptions); });
 }

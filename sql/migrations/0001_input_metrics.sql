@@ -3,7 +3,7 @@
 -- ("window": "3600s" becomes window_seconds = 3600) plus created_at.
 -- IF NOT EXISTS: in a deployment next to Phase 4 the table may already exist; it is kept as is.
 CREATE TABLE IF NOT EXISTS analytics_metrics_1hour (
-    service          text             NOT NULL,
+    service          text COLLATE "C"  NOT NULL,
     "timestamp"      timestamptz      NOT NULL,
     window_seconds   integer          NOT NULL DEFAULT 3600,
     total_requests   double precision NOT NULL DEFAULT 0,

@@ -1,14 +1,16 @@
 // The migration runner against the real throwaway PostgreSQL: from an empty database, again on
 // top of itself, partial states, refusals, and two migrators at once.
+#include <thread>
+
 #include <QDir>
 #include <QFile>
 #include <QtTest>
 
-#include <thread>
-
-#include "scratch_database.h"
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/connect/pg_migrations.h"
+
+#include "pg_test_helpers.h"
+#include "scratch_database.h"
 #include "test_servers.h"
 
 using stacklens::connect::embeddedMigrations;
@@ -17,21 +19,17 @@ using stacklens::connect::Migration;
 using stacklens::connect::MigrationRunner;
 using stacklens::connect::PgConnection;
 using stacklens::connect::PgError;
+using stacklens::test::errorOf;
 using stacklens::test::ScratchDatabase;
 
 namespace {
 
-std::string adminDsn() { return stacklens::test::postgresDsn().toStdString(); }
+std::string adminDsn() {
+  return stacklens::test::postgresDsn().toStdString();
+}
 
-int count(PgConnection& db, const std::string& sql) { return std::stoi(db.queryScalar(sql).value()); }
-
-QString errorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const PgError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
+int count(PgConnection& db, const std::string& sql) {
+  return std::stoi(db.queryScalar(sql).value());
 }
 
 }  // namespace
@@ -91,8 +89,8 @@ class TestPgMigrations : public QObject {
     for (const char* view :
          {"ml_v_recent_anomalies", "ml_v_critical_anomalies", "ml_v_anomaly_trends", "ml_v_model_health"})
       QVERIFY2(count(db, std::string("SELECT count(*) FROM pg_views WHERE viewname = '") + view + "'") == 1, view);
-    for (const char* function : {"ml_calculate_anomaly_stats", "ml_get_top_anomalies", "ml_archive_old_anomalies",
-                                 "ml_refresh_anomaly_stats"})
+    for (const char* function :
+         {"ml_calculate_anomaly_stats", "ml_get_top_anomalies", "ml_archive_old_anomalies", "ml_refresh_anomaly_stats"})
       QVERIFY2(count(db, std::string("SELECT count(*) FROM pg_proc WHERE proname = '") + function + "'") == 1,
                function);
     QVERIFY_THROWS_NO_EXCEPTION(runner.requireCurrent(db));
@@ -132,8 +130,9 @@ class TestPgMigrations : public QObject {
     PgConnection db(scratch.dsn());
     std::vector<Migration> migrations = embeddedMigrations();
     MigrationRunner(migrations).migrate(db);
-    migrations.push_back(makeMigration("0099_broken", "CREATE TABLE half_done (x int);\n"
-                                                      "SELECT no_such_column FROM ml_anomalies;"));
+    migrations.push_back(makeMigration("0099_broken",
+                                       "CREATE TABLE half_done (x int);\n"
+                                       "SELECT no_such_column FROM ml_anomalies;"));
     const MigrationRunner runner(migrations);
     const QString error = errorOf([&] { runner.migrate(db); });
     QVERIFY2(error.contains("0099_broken") && error.contains("no_such_column"), qPrintable(error));

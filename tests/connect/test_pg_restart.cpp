@@ -2,16 +2,17 @@
 // middle of concurrent batch writes lose nothing that was acknowledged and duplicate nothing; a
 // server gone for longer than the retry budget gives a clear error, and writing resumes when it
 // is back. Uses a private server (tests/support/throwaway_postgres.h), not the shared one.
-#include <QtTest>
-
 #include <atomic>
 #include <mutex>
 #include <thread>
 
-#include "pg_test_helpers.h"
+#include <QtTest>
+
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/connect/pg_migrations.h"
 #include "stacklens/connect/pg_store.h"
+
+#include "pg_test_helpers.h"
 #include "throwaway_postgres.h"
 
 using namespace stacklens;
@@ -77,7 +78,8 @@ class TestPgRestart : public QObject {
 
   void init() {
     if (!server_->isRunning()) QVERIFY2(server_->start(), qPrintable(server_->error()));
-    PgConnection(server_->dsn()).execute("TRUNCATE ml_anomalies, ml_anomaly_history, ml_anomaly_stats_hourly, ml_anomaly_stats_daily");
+    PgConnection(server_->dsn())
+        .execute("TRUNCATE ml_anomalies, ml_anomaly_history, ml_anomaly_stats_hourly, ml_anomaly_stats_daily");
   }
 
   void cleanupTestCase() { server_.reset(); }
@@ -157,7 +159,7 @@ class TestPgRestart : public QObject {
     QCOMPARE(scalarOf(db, "SELECT count(*) FROM ml_anomalies"), 20LL);
     std::vector<std::string> lostIds;
     for (const auto& a : lost) lostIds.push_back(a.anomalyId);
-    QCOMPARE(storedCount(db, lostIds), 0LL);  // not acknowledged, and indeed not stored
+    QCOMPARE(storedCount(db, lostIds), 0LL);                // not acknowledged, and indeed not stored
     QCOMPARE(store.writeAnomalies(lost), std::size_t{10});  // the caller's replay stores them once
   }
 };

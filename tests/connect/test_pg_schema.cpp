@@ -3,11 +3,12 @@
 // constraints refuse what the records never hold.
 #include <QtTest>
 
-#include "pg_test_helpers.h"
-#include "scratch_database.h"
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/connect/pg_migrations.h"
 #include "stacklens/core/records.h"
+
+#include "pg_test_helpers.h"
+#include "scratch_database.h"
 #include "test_servers.h"
 
 using stacklens::connect::MigrationRunner;
@@ -50,24 +51,20 @@ void addModel(PgConnection& db, const std::string& service, const std::string& t
 }
 
 QString errorOf(PgConnection& db, const std::string& sql) {
-  try {
-    db.execute(sql);
-  } catch (const PgError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
+  return stacklens::test::errorOf([&] { db.execute(sql); });
 }
 
 // Both aggregate tables as comparable rows (confidence sums rounded: float addition order).
 QStringList statsSnapshot(PgConnection& db) {
-  return rowsOf(db,
-                "SELECT 'h', hour_start, service, total_anomalies, critical_count, high_count, medium_count, low_count, "
-                "       round(confidence_sum::numeric, 9), resolved_count FROM ml_anomaly_stats_hourly "
-                "WHERE total_anomalies <> 0 "
-                "UNION ALL "
-                "SELECT 'd', day::timestamptz, service, total_anomalies, critical_count, high_count, medium_count, "
-                "       low_count, round(confidence_sum::numeric, 9), resolved_count FROM ml_anomaly_stats_daily "
-                "WHERE total_anomalies <> 0 ORDER BY 1, 2, 3");
+  return rowsOf(
+      db,
+      "SELECT 'h', hour_start, service, total_anomalies, critical_count, high_count, medium_count, low_count, "
+      "       round(confidence_sum::numeric, 9), resolved_count FROM ml_anomaly_stats_hourly "
+      "WHERE total_anomalies <> 0 "
+      "UNION ALL "
+      "SELECT 'd', day::timestamptz, service, total_anomalies, critical_count, high_count, medium_count, "
+      "       low_count, round(confidence_sum::numeric, 9), resolved_count FROM ml_anomaly_stats_daily "
+      "WHERE total_anomalies <> 0 ORDER BY 1, 2, 3");
 }
 
 }  // namespace
@@ -118,8 +115,9 @@ class TestPgSchema : public QObject {
     addAnomaly(db, "open-old", "db", 240, "traffic_drop", "critical", 0.7);
     addAnomaly(db, "high", "api", 1, "outlier", "high", 0.95);
     db.execute("UPDATE ml_anomalies SET resolved = true WHERE anomaly_id = md5('closed')");
-    QCOMPARE(rowsOf(db, "SELECT anomaly_id = md5('open-new'), anomaly_id = md5('open-old'), service, anomaly_type, "
-                        "open_for > interval '1 hour' FROM ml_v_critical_anomalies"),
+    QCOMPARE(rowsOf(db,
+                    "SELECT anomaly_id = md5('open-new'), anomaly_id = md5('open-old'), service, anomaly_type, "
+                    "open_for > interval '1 hour' FROM ml_v_critical_anomalies"),
              QStringList({"t|f|api|error_spike|t", "f|t|db|traffic_drop|t"}));
   }
 
@@ -135,17 +133,17 @@ class TestPgSchema : public QObject {
     const QStringList rows = rowsOf(db,
                                     "SELECT (now() AT TIME ZONE 'UTC')::date - day, service, total_anomalies, "
                                     "previous_day_total, baseline_7d, trend FROM ml_v_anomaly_trends");
-    QCOMPARE(rows, QStringList({"0|api|5|2|2.000|rising",        //
-                                "1|api|2|2|1.714|stable",        //
-                                "1|db|4|0|0.000|new",            //
-                                "1|web|1|14|4.000|falling",      //
-                                "2|api|2|2|1.429|stable",        //
-                                "2|web|14|14|2.000|rising",      //
-                                "3|api|2|2|1.143|rising",        //
-                                "3|web|14|0|0.000|new",          //
-                                "4|api|2|2|0.857|rising",        //
-                                "5|api|2|2|0.571|rising",        //
-                                "6|api|2|2|0.286|rising",        //
+    QCOMPARE(rows, QStringList({"0|api|5|2|2.000|rising",    //
+                                "1|api|2|2|1.714|stable",    //
+                                "1|db|4|0|0.000|new",        //
+                                "1|web|1|14|4.000|falling",  //
+                                "2|api|2|2|1.429|stable",    //
+                                "2|web|14|14|2.000|rising",  //
+                                "3|api|2|2|1.143|rising",    //
+                                "3|web|14|0|0.000|new",      //
+                                "4|api|2|2|0.857|rising",    //
+                                "5|api|2|2|0.571|rising",    //
+                                "6|api|2|2|0.286|rising",    //
                                 "7|api|2|0|0.000|new"}));
   }
 
@@ -160,8 +158,8 @@ class TestPgSchema : public QObject {
     addAnomaly(db, "x2", "api", 2, "outlier", "low", 0.5);
     addAnomaly(db, "x3", "api", 48, "outlier", "low", 0.5);
     QCOMPARE(rowsOf(db, "SELECT service, model_type, version, anomalies_24h, health_status FROM ml_v_model_health"),
-             QStringList({"api|isolation_forest|2|2|healthy", "cache|arima|1|0|degraded", "db|isolation_forest|1|0|stale",
-                          "web|dbscan|1|0|insufficient_data"}));
+             QStringList({"api|isolation_forest|2|2|healthy", "cache|arima|1|0|degraded",
+                          "db|isolation_forest|1|0|stale", "web|dbscan|1|0|insufficient_data"}));
     // One active version per service and model type.
     QVERIFY(errorOf(db, "UPDATE ml_models SET active = true WHERE service = 'api' AND version = 1")
                 .contains("ml_models_one_active_idx"));
@@ -180,8 +178,9 @@ class TestPgSchema : public QObject {
         "6), max_confidence, resolved_count, round(resolution_rate::numeric, 6)";
     QCOMPARE(rowsOf(db, "SELECT " + columns + " FROM ml_calculate_anomaly_stats()"),
              QStringList({"api|3|1|1|0|1|0.600000|0.9|1|0.333333", "db|1|0|0|1|0|0.600000|0.6|0|0.000000"}));
-    QCOMPARE(rowsOf(db, "SELECT service, total_anomalies FROM ml_calculate_anomaly_stats(now() - interval '72 hours', "
-                        "now() - interval '90 minutes')"),
+    QCOMPARE(rowsOf(db,
+                    "SELECT service, total_anomalies FROM ml_calculate_anomaly_stats(now() - interval '72 hours', "
+                    "now() - interval '90 minutes')"),
              QStringList({"api|3", "db|1"}));
   }
 
@@ -206,21 +205,24 @@ class TestPgSchema : public QObject {
     addAnomaly(db, "old1", "api", 100 * 24, "error_spike", "critical", 0.9);
     addAnomaly(db, "old2", "api", 120 * 24, "outlier", "low", 0.3);
     addAnomaly(db, "new1", "api", 24, "outlier", "low", 0.3);
-    db.execute("BEGIN; SET LOCAL stacklens.note = 'fixed by rollback';"
-               "UPDATE ml_anomalies SET resolved = true WHERE anomaly_id = md5('old1'); COMMIT");
+    db.execute(
+        "BEGIN; SET LOCAL stacklens.note = 'fixed by rollback';"
+        "UPDATE ml_anomalies SET resolved = true WHERE anomaly_id = md5('old1'); COMMIT");
     const QStringList statsBefore = statsSnapshot(db);
 
     // The quick start's call, unchanged: one composite value.
     const std::string expected =
-        db.queryScalar("SELECT format('(2,%s,%s)', ((now() - interval '120 days') AT TIME ZONE 'UTC')::date, "
-                       "((now() - interval '100 days') AT TIME ZONE 'UTC')::date)")
+        db.queryScalar(
+              "SELECT format('(2,%s,%s)', ((now() - interval '120 days') AT TIME ZONE 'UTC')::date, "
+              "((now() - interval '100 days') AT TIME ZONE 'UTC')::date)")
             .value();
     QCOMPARE(db.queryScalar("SELECT ml_archive_old_anomalies(90)").value(), expected);
 
     QCOMPARE(rowsOf(db, "SELECT anomaly_id = md5('new1') FROM ml_anomalies"), QStringList({"t"}));
-    QCOMPARE(rowsOf(db, "SELECT anomaly_id = md5('old1'), resolved, jsonb_array_length(history), "
-                        "history->0->>'new_status', history->0->>'note' FROM ml_anomalies_archive ORDER BY \"timestamp\" "
-                        "DESC"),
+    QCOMPARE(rowsOf(db,
+                    "SELECT anomaly_id = md5('old1'), resolved, jsonb_array_length(history), "
+                    "history->0->>'new_status', history->0->>'note' FROM ml_anomalies_archive ORDER BY \"timestamp\" "
+                    "DESC"),
              QStringList({"t|t|1|resolved|fixed by rollback", "f|f|0|NULL|NULL"}));
     QCOMPARE(scalarOf(db, "SELECT count(*) FROM ml_anomaly_history"), 0LL);
     QCOMPARE(statsSnapshot(db), statsBefore);  // archived anomalies keep counting
@@ -228,8 +230,9 @@ class TestPgSchema : public QObject {
              QStringList({"3"}));
 
     // Nothing left to archive: the documented columns, count 0 and no dates.
-    QCOMPARE(rowsOf(db, "SELECT anomalies_archived, earliest_archived, latest_archived "
-                        "FROM ml_archive_old_anomalies(90)"),
+    QCOMPARE(rowsOf(db,
+                    "SELECT anomalies_archived, earliest_archived, latest_archived "
+                    "FROM ml_archive_old_anomalies(90)"),
              QStringList({"0|NULL|NULL"}));
     QVERIFY(errorOf(db, "SELECT ml_archive_old_anomalies(-1)").contains("days must be 0 or more"));
   }
@@ -237,8 +240,9 @@ class TestPgSchema : public QObject {
   void statusChangesAreLoggedWithResolutionTime() {
     PgConnection& db = *db_;
     addAnomaly(db, "h1", "api", 1, "error_spike", "high", 0.8);
-    db.execute("BEGIN; SET LOCAL stacklens.note = 'restarted pod';"
-               "UPDATE ml_anomalies SET resolved = true WHERE anomaly_id = md5('h1'); COMMIT");
+    db.execute(
+        "BEGIN; SET LOCAL stacklens.note = 'restarted pod';"
+        "UPDATE ml_anomalies SET resolved = true WHERE anomaly_id = md5('h1'); COMMIT");
     QCOMPARE(rowsOf(db, "SELECT resolved, resolved_at IS NOT NULL FROM ml_anomalies"), QStringList({"t|t"}));
     db.execute("UPDATE ml_anomalies SET resolved = false WHERE anomaly_id = md5('h1')");
     db.execute("UPDATE ml_anomalies SET description = 'edited' WHERE anomaly_id = md5('h1')");  // no status change
@@ -263,16 +267,35 @@ class TestPgSchema : public QObject {
     QCOMPARE(scalarOf(db, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_hourly"), 2000LL);
     QCOMPARE(scalarOf(db, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_daily"), 2000LL);
     QCOMPARE(scalarOf(db, "SELECT sum(resolved_count) FROM ml_anomaly_stats_daily"),
-             scalarOf(db, "SELECT (SELECT count(*) FROM ml_anomalies WHERE resolved) + "
-                          "(SELECT count(*) FROM ml_anomalies_archive WHERE resolved)"));
+             scalarOf(db,
+                      "SELECT (SELECT count(*) FROM ml_anomalies WHERE resolved) + "
+                      "(SELECT count(*) FROM ml_anomalies_archive WHERE resolved)"));
     const QStringList incremental = statsSnapshot(db);
     QVERIFY(incremental.size() > 40);
     QCOMPARE(rowsOf(db, "SELECT daily_rows > 0 FROM ml_refresh_anomaly_stats(now() - interval '30 days', now())"),
              QStringList({"t"}));
     QCOMPARE(statsSnapshot(db), incremental);
-    QCOMPARE(scalarOf(db, "SELECT count(*) FROM ml_anomaly_stats_hourly WHERE avg_confidence IS NULL AND "
-                          "total_anomalies > 0"),
+    QCOMPARE(scalarOf(db,
+                      "SELECT count(*) FROM ml_anomaly_stats_hourly WHERE avg_confidence IS NULL AND "
+                      "total_anomalies > 0"),
              0LL);
+  }
+
+  void theCommonLookupsHaveIndexes() {
+    PgConnection& db = *db_;
+    struct Rollback {
+      PgConnection& db;
+      ~Rollback() { db.execute("ROLLBACK"); }
+    } rollback{db};
+    db.execute("BEGIN; SET LOCAL enable_seqscan = off");
+    const auto planOf = [&](const std::string& sql) { return rowsOf(db, "EXPLAIN " + sql).join('\n'); };
+    QVERIFY(planOf("SELECT * FROM analytics_metrics_1hour WHERE service = 'api' AND \"timestamp\" > now() - "
+                   "interval '7 days'")
+                .contains("analytics_metrics_1hour_pkey"));
+    QVERIFY(planOf("SELECT * FROM ml_anomalies WHERE service = 'api' AND \"timestamp\" > now() - interval '1 day'")
+                .contains("ml_anomalies_service_timestamp_idx"));
+    QVERIFY(planOf("SELECT * FROM ml_anomalies WHERE severity = 'critical'").contains("ml_anomalies_severity_idx"));
+    QVERIFY(planOf("SELECT * FROM ml_anomalies WHERE anomaly_type = 'outlier'").contains("ml_anomalies_type_idx"));
   }
 
   void constraintsRefuseWhatRecordsNeverHold() {
@@ -285,15 +308,19 @@ class TestPgSchema : public QObject {
                 .contains("ml_anomalies_severity_check"));
     QVERIFY(errorOf(db, insert + "(md5('c3'), 'api', now(), 'outlier', 'low', 1.5)")
                 .contains("ml_anomalies_confidence_check"));
-    QVERIFY(errorOf(db, insert + "('not-an-md5', 'api', now(), 'outlier', 'low', 0.5)").contains("ml_anomalies_id_check"));
-    QVERIFY(errorOf(db, insert + "(md5('c5'), '', now(), 'outlier', 'low', 0.5)").contains("ml_anomalies_service_check"));
-    QVERIFY(errorOf(db, "INSERT INTO ml_predictive_alerts (alert_id, service, predicted_event, prediction_confidence, "
-                        "predicted_time_start, predicted_time_end) VALUES ('a', 'api', 'threshold_breach', 0.5, now(), "
-                        "now() - interval '1 hour')")
+    QVERIFY(
+        errorOf(db, insert + "('not-an-md5', 'api', now(), 'outlier', 'low', 0.5)").contains("ml_anomalies_id_check"));
+    QVERIFY(
+        errorOf(db, insert + "(md5('c5'), '', now(), 'outlier', 'low', 0.5)").contains("ml_anomalies_service_check"));
+    QVERIFY(errorOf(db,
+                    "INSERT INTO ml_predictive_alerts (alert_id, service, predicted_event, prediction_confidence, "
+                    "predicted_time_start, predicted_time_end) VALUES ('a', 'api', 'threshold_breach', 0.5, now(), "
+                    "now() - interval '1 hour')")
                 .contains("ml_predictive_alerts_window_check"));
-    QVERIFY(errorOf(db, "INSERT INTO ml_patterns (pattern_id, service, cluster_label, centroid, spread, cluster_size, "
-                        "share, first_seen, last_seen) VALUES ('p', 'api', 0, '{1,2,3,4,5,6,7}', '{1,2,3,4,5,6,7,8}', 3, "
-                        "0.5, now(), now())")
+    QVERIFY(errorOf(db,
+                    "INSERT INTO ml_patterns (pattern_id, service, cluster_label, centroid, spread, cluster_size, "
+                    "share, first_seen, last_seen) VALUES ('p', 'api', 0, '{1,2,3,4,5,6,7}', '{1,2,3,4,5,6,7,8}', 3, "
+                    "0.5, now(), now())")
                 .contains("ml_patterns_vectors_check"));
     QVERIFY(errorOf(db, "INSERT INTO ml_anomaly_history (anomaly_id, new_status) VALUES (md5('nobody'), 'open')")
                 .contains("ml_anomaly_history_anomaly_fkey"));
@@ -307,9 +334,10 @@ class TestPgSchema : public QObject {
     QCOMPARE(scalarOf(db, "SELECT count(*) FROM ml_anomalies"), static_cast<long long>(n));
     for (auto direction : {stacklens::core::TrendDirection::kDown, stacklens::core::TrendDirection::kStable,
                            stacklens::core::TrendDirection::kUp})
-      db.query("INSERT INTO ml_trends (service, metric, \"timestamp\", direction, magnitude, slope) "
-               "VALUES ('api', 'error_rate', now(), $1, 0, 0)",
-               {std::string(toString(direction))});
+      db.query(
+          "INSERT INTO ml_trends (service, metric, \"timestamp\", direction, magnitude, slope) "
+          "VALUES ('api', 'error_rate', now(), $1, 0, 0)",
+          {std::string(toString(direction))});
   }
 };
 

@@ -5,10 +5,11 @@
 #include <QMap>
 #include <QtTest>
 
-#include "pg_test_helpers.h"
-#include "scratch_database.h"
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/connect/pg_migrations.h"
+
+#include "pg_test_helpers.h"
+#include "scratch_database.h"
 #include "test_servers.h"
 
 using stacklens::connect::MigrationRunner;
@@ -93,7 +94,8 @@ class TestPgSeedQueries : public QObject {
                                    .value());
     const QMap<QString, QStringList> expected = {
         {"prerequisites: Phase 4 analytics data", {"5"}},
-        {"check results: view statistics", {"api|error_spike|2|1|1|0|0|0.750|0.9|1|", "db|latency_degradation|1|1|0|0|0|0.800|0.8|1|"}},
+        {"check results: view statistics",
+         {"api|error_spike|2|1|1|0|0|0.750|0.9|1|", "db|latency_degradation|1|1|0|0|0|0.800|0.8|1|"}},
         {"data retention: archive anomalies older than 90 days", {retentionResult}},
         {"monitoring: last hour anomalies by service", {"api|2|1|1|0.750|1", "db|1|1|0|0.800|0"}},
         {"monitoring: predictive alerts status", {"4|2|1|25.0"}},

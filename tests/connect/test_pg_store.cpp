@@ -1,19 +1,20 @@
 // The PostgreSQL store against the real throwaway server: every record round-trips, batches are
 // idempotent, hostile text stays data, history windows apply the >= 100 samples rule, models keep
 // one active version, alerts track sent/materialized, bad records are refused by name.
-#include <QTemporaryDir>
-#include <QtTest>
-
 #include <ctime>
 #include <thread>
 
-#include "pg_test_helpers.h"
-#include "scratch_database.h"
+#include <QTemporaryDir>
+#include <QtTest>
+
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/connect/pg_migrations.h"
 #include "stacklens/connect/pg_pool.h"
 #include "stacklens/connect/pg_settings.h"
 #include "stacklens/connect/pg_store.h"
+
+#include "pg_test_helpers.h"
+#include "scratch_database.h"
 #include "test_servers.h"
 
 using namespace stacklens;
@@ -21,6 +22,7 @@ using connect::PgConnection;
 using connect::PgError;
 using connect::PgSettings;
 using connect::PgStore;
+using test::errorOf;
 using test::rowsOf;
 using test::scalarOf;
 using test::ScratchDatabase;
@@ -99,15 +101,6 @@ void compareSamples(const core::ServiceMetrics& got, const core::ServiceMetrics&
   QCOMPARE(got.timestamp, want.timestamp);
   QCOMPARE(got.windowSeconds, want.windowSeconds);
   for (std::size_t i = 0; i < core::kFeatureCount; ++i) QCOMPARE(got.features()[i], want.features()[i]);
-}
-
-QString errorOf(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const PgError& e) {
-    return QString::fromStdString(e.what());
-  }
-  return {};
 }
 
 }  // namespace
@@ -193,8 +186,9 @@ class TestPgStore : public QObject {
     pattern.firstSeen = kBase;
     pattern.lastSeen = kBase + 100 * kHour;
     QCOMPARE(store.writePatterns(std::span(&pattern, 1)), std::size_t{1});
-    QCOMPARE(rowsOf(*db_, "SELECT service, cluster_label, centroid, spread, cluster_size, share, "
-                          "extract(epoch FROM last_seen - first_seen)::bigint / 3600 FROM ml_patterns"),
+    QCOMPARE(rowsOf(*db_,
+                    "SELECT service, cluster_label, centroid, spread, cluster_size, share, "
+                    "extract(epoch FROM last_seen - first_seen)::bigint / 3600 FROM ml_patterns"),
              QStringList({"api|0|{0.5,150,100,50,1000,500,0.3,10000}|{0.1,10,8,4,50,20,0.05,300}|140|0.83|100"}));
 
     core::TrendRecord trend;
@@ -209,8 +203,9 @@ class TestPgStore : public QObject {
     trend.changePoint = true;
     trend.changePointAt = kBase - 5 * kHour;
     QCOMPARE(store.writeTrends(std::span(&trend, 1)), std::size_t{1});
-    QCOMPARE(rowsOf(*db_, "SELECT direction, magnitude, slope, seasonality_score, seasonal_period, change_point, "
-                          "extract(epoch FROM \"timestamp\" - change_point_at)::bigint FROM ml_trends"),
+    QCOMPARE(rowsOf(*db_,
+                    "SELECT direction, magnitude, slope, seasonality_score, seasonal_period, change_point, "
+                    "extract(epoch FROM \"timestamp\" - change_point_at)::bigint FROM ml_trends"),
              QStringList({"up|0.4|2.5|-0.2|24|t|18000"}));
 
     std::vector<core::ForecastRecord> forecasts(3);
@@ -228,8 +223,9 @@ class TestPgStore : public QObject {
     }
     QCOMPARE(store.writeForecasts(forecasts), std::size_t{3});
     QCOMPARE(store.recordForecastActual("api", "error_rate", kBase + 2 * kHour, 1.5), std::size_t{1});
-    QCOMPARE(rowsOf(*db_, "SELECT step, forecast_value, lower_bound, upper_bound, confidence_level, model, "
-                          "prediction_error FROM ml_forecasts ORDER BY step"),
+    QCOMPARE(rowsOf(*db_,
+                    "SELECT step, forecast_value, lower_bound, upper_bound, confidence_level, model, "
+                    "prediction_error FROM ml_forecasts ORDER BY step"),
              QStringList({"1|0.5|0.25|0.75|90|ARIMA(1,1,1)|NULL", "2|1|0.75|1.25|90|ARIMA(1,1,1)|0.5",
                           "3|1.5|1.25|1.75|90|ARIMA(1,1,1)|NULL"}));
 
@@ -258,8 +254,7 @@ class TestPgStore : public QObject {
   void theSameBatchTwiceLeavesOneCopy() {
     PgStore& store = *store_;
     std::vector<core::AnomalyRecord> batch;
-    for (int i = 0; i < 500; ++i)
-      batch.push_back(makeAnomaly("svc" + std::to_string(i % 5), kBase + (i / 5) * kHour));
+    for (int i = 0; i < 500; ++i) batch.push_back(makeAnomaly("svc" + std::to_string(i % 5), kBase + (i / 5) * kHour));
     QCOMPARE(store.writeAnomalies(batch), std::size_t{500});
     QCOMPARE(store.writeAnomalies(batch), std::size_t{0});
     QCOMPARE(scalarOf(*db_, "SELECT count(*) FROM ml_anomalies"), 500LL);
@@ -280,7 +275,8 @@ class TestPgStore : public QObject {
     QCOMPARE(store.writeMetrics(corrected), std::size_t{1});
     QCOMPARE(scalarOf(*db_, "SELECT count(*) FROM analytics_metrics_1hour"), 300LL);
     QCOMPARE(db_->queryScalar("SELECT error_rate FROM analytics_metrics_1hour WHERE service = 'svc0' AND "
-                              "\"timestamp\" = to_timestamp(" + std::to_string(kBase) + ")"),
+                              "\"timestamp\" = to_timestamp(" +
+                              std::to_string(kBase) + ")"),
              std::optional<std::string>("7"));
 
     std::vector<core::PredictiveAlert> alerts = {makeAlert("a1", "api", kBase), makeAlert("a2", "api", kBase)};
@@ -338,7 +334,8 @@ class TestPgStore : public QObject {
     QCOMPARE(scalarOf(*db_, "SELECT count(*) FROM ml_anomalies"), static_cast<long long>(services.size()));
 
     // A NUL byte cannot be stored: refused by name before anything is sent.
-    std::vector<core::AnomalyRecord> withNul = {makeAnomaly("fine", kBase), makeAnomaly(std::string("nul\0byte", 8), kBase)};
+    std::vector<core::AnomalyRecord> withNul = {makeAnomaly("fine", kBase),
+                                                makeAnomaly(std::string("nul\0byte", 8), kBase)};
     const QString error = errorOf([&] { store_->writeAnomalies(withNul); });
     QVERIFY2(error.contains("ml_anomalies: record 1") && error.contains("'service'") && error.contains("NUL"),
              qPrintable(error));

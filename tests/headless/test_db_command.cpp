@@ -3,8 +3,9 @@
 #include <QProcessEnvironment>
 #include <QtTest>
 
-#include "scratch_database.h"
 #include "stacklens/connect/pg_connection.h"
+
+#include "scratch_database.h"
 #include "test_servers.h"
 
 using stacklens::test::ScratchDatabase;
@@ -30,7 +31,9 @@ Run runStacklens(const QStringList& arguments, const QMap<QString, QString>& env
           QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
 }
 
-std::string adminDsn() { return stacklens::test::postgresDsn().toStdString(); }
+std::string adminDsn() {
+  return stacklens::test::postgresDsn().toStdString();
+}
 
 }  // namespace
 
@@ -72,8 +75,9 @@ class TestDbCommand : public QObject {
     const QString dsn = QString::fromStdString(scratch.dsn());
     QCOMPARE(runStacklens({"db", "migrate", "--dsn", dsn}).exitCode, 0);
     stacklens::connect::PgConnection(scratch.dsn())
-        .execute("INSERT INTO schema_migrations (version, name, checksum, applied_by) "
-                 "VALUES (9999, '9999_future', 'x', 'stacklens 9')");
+        .execute(
+            "INSERT INTO schema_migrations (version, name, checksum, applied_by) "
+            "VALUES (9999, '9999_future', 'x', 'stacklens 9')");
     Run run = runStacklens({"db", "migrate", "--dsn", dsn});
     QCOMPARE(run.exitCode, 1);
     QVERIFY2(run.err.contains("version 9999, newer than this binary"), qPrintable(run.err));

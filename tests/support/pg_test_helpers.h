@@ -1,11 +1,11 @@
 #pragma once
-// Small helpers for tests that read PostgreSQL results: rows as "a|b|c" strings (NULL as
-// "NULL"), so a test states the rows it expects in one readable list.
-
-#include <QStringList>
+// Small helpers for tests that talk to PostgreSQL: rows as "a|b|c" strings (NULL as "NULL"), so a
+// test states the rows it expects in one readable list; the message of an expected PgError.
 
 #include <string>
 #include <vector>
+
+#include <QStringList>
 
 #include "stacklens/connect/pg_connection.h"
 
@@ -27,6 +27,16 @@ inline QStringList rowsOf(connect::PgConnection& db, const std::string& sql,
 inline long long scalarOf(connect::PgConnection& db, const std::string& sql,
                           const std::vector<std::string>& params = {}) {
   return std::stoll(db.queryScalar(sql, params).value_or("0"));
+}
+
+/// The message of the PgError that `action` throws, or an empty string when it throws none.
+inline QString errorOf(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const connect::PgError& e) {
+    return QString::fromStdString(e.what());
+  }
+  return {};
 }
 
 }  // namespace stacklens::test

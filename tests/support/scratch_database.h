@@ -3,10 +3,9 @@
 // (or any server whose superuser DSN is given) and dropped again, also when the test fails.
 // Needs stacklens::connect.
 
-#include <unistd.h>
-
 #include <atomic>
 #include <string>
+#include <unistd.h>
 
 #include "stacklens/connect/pg_connection.h"
 

@@ -8,6 +8,7 @@
 
 #include <netinet/in.h>
 #include <pwd.h>
+#include <string>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,19 +17,22 @@
 #include <QProcess>
 #include <QTemporaryDir>
 
-#include <string>
-
 namespace stacklens::test {
+
+struct ThrowawayPostgresOptions {
+  /// postgresql.conf lines added to the defaults, e.g. "ssl = on".
+  QStringList config;
+  /// When set, TCP connections must authenticate with this password (scram-sha-256) as user
+  /// `stacklens`; unix-socket connections stay trusted.
+  QString password;
+  /// Serve TLS with a fresh self-signed certificate for 127.0.0.1 (certificateFile() is then
+  /// the root certificate a client verifies against). Needs the openssl command.
+  bool tls = false;
+};
 
 class ThrowawayPostgres {
  public:
-  struct Options {
-    /// postgresql.conf lines added to the defaults, e.g. "ssl = on".
-    QStringList config;
-    /// When set, TCP connections must authenticate with this password (scram-sha-256) as user
-    /// `stacklens`; unix-socket connections stay trusted.
-    QString password;
-  };
+  using Options = ThrowawayPostgresOptions;
 
   enum class StopMode { kFast, kImmediate };
 
@@ -47,19 +51,20 @@ class ThrowawayPostgres {
 
   /// Starts (again) on the same port. Returns false and sets error() on failure.
   bool start() {
-    const QString serverOptions = QStringLiteral("-p %1 -k %2 -c listen_addresses=127.0.0.1 -c fsync=off "
-                                                 "-c full_page_writes=off -c max_connections=100")
+    const QString serverOptions = QStringLiteral(
+                                      "-p %1 -k %2 -c listen_addresses=127.0.0.1 -c fsync=off "
+                                      "-c full_page_writes=off -c max_connections=100")
                                       .arg(port_)
                                       .arg(socketDir());
-    running_ = runAsOwner(binDir() + "/pg_ctl", {"-D", dataDir(), "-l", dir_.filePath("postgres.log"), "-w", "-t",
-                                                 "60", "-o", serverOptions, "start"});
+    running_ = runAsOwner(binDir() + "/pg_ctl", {"-D", dataDir(), "-l", dir_.filePath("postgres.log"), "-w", "-t", "60",
+                                                 "-o", serverOptions, "start"});
     return running_;
   }
 
   /// kImmediate is a crash: no checkpoint, clients cut off; the next start runs crash recovery.
   bool stop(StopMode mode = StopMode::kFast) {
-    const bool stopped = runAsOwner(binDir() + "/pg_ctl", {"-D", dataDir(), "-m",
-                                                           mode == StopMode::kFast ? "fast" : "immediate", "-w", "stop"});
+    const bool stopped = runAsOwner(
+        binDir() + "/pg_ctl", {"-D", dataDir(), "-m", mode == StopMode::kFast ? "fast" : "immediate", "-w", "stop"});
     if (stopped) running_ = false;
     return stopped;
   }
@@ -71,10 +76,12 @@ class ThrowawayPostgres {
   QString socketDir() const { return dir_.path(); }
   QString dataDir() const { return dir_.filePath("pgdata"); }
   QString logFile() const { return dir_.filePath("postgres.log"); }
+  QString certificateFile() const { return dir_.filePath("server.crt"); }
 
   /// Connection string over the unix socket (trusted) to `database`.
   std::string dsn(const std::string& database = "stacklens") const {
-    return "host=" + socketDir().toStdString() + " port=" + std::to_string(port_) + " user=stacklens dbname=" + database;
+    return "host=" + socketDir().toStdString() + " port=" + std::to_string(port_) +
+           " user=stacklens dbname=" + database;
   }
   /// Connection string over TCP 127.0.0.1 (needs the password when Options::password is set).
   std::string tcpDsn(const std::string& database = "stacklens") const {
@@ -93,7 +100,8 @@ class ThrowawayPostgres {
     const QStringList versions =
         QDir("/usr/lib/postgresql").entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name | QDir::Reversed);
     for (const QString& version : versions)
-      if (QFile::exists("/usr/lib/postgresql/" + version + "/bin/initdb")) return "/usr/lib/postgresql/" + version + "/bin";
+      if (QFile::exists("/usr/lib/postgresql/" + version + "/bin/initdb"))
+        return "/usr/lib/postgresql/" + version + "/bin";
     return "/usr/lib/postgresql/15/bin";
   }
 
@@ -105,7 +113,8 @@ class ThrowawayPostgres {
                                            QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther);
     QStringList initdb = {"-D", dataDir(), "-U", "stacklens", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"};
     if (options_.password.isEmpty()) {
-      initdb << "-A" << "trust";
+      initdb << "-A"
+             << "trust";
     } else {
       const QString passwordFile = dir_.filePath("pwfile");
       QFile file(passwordFile);
@@ -113,16 +122,38 @@ class ThrowawayPostgres {
       file.write(options_.password.toUtf8() + '\n');
       file.close();
       if (asRoot() && !chownToPostgres(passwordFile)) return false;
-      initdb << "--auth-local=trust" << "--auth-host=scram-sha-256" << "--pwfile=" + passwordFile;
+      initdb << "--auth-local=trust"
+             << "--auth-host=scram-sha-256"
+             << "--pwfile=" + passwordFile;
     }
     if (!runAsOwner(binDir() + "/initdb", initdb)) return false;
+    QStringList config = options_.config;
+    if (options_.tls) {
+      if (!makeCertificate()) return false;
+      config << "ssl = on"
+             << "ssl_cert_file = '" + certificateFile() + "'"
+             << "ssl_key_file = '" + dir_.filePath("server.key") + "'";
+    }
     QFile conf(dataDir() + "/postgresql.conf");
     if (!conf.open(QIODevice::Append)) return fail("cannot append to postgresql.conf");
-    conf.write("\n" + options_.config.join('\n').toUtf8() + "\n");
+    conf.write("\n" + config.join('\n').toUtf8() + "\n");
     conf.close();
     port_ = freePort();
     if (!start()) return false;
-    return run(binDir() + "/createdb", {"-h", socketDir(), "-p", QString::number(port_), "-U", "stacklens", "stacklens"});
+    return run(binDir() + "/createdb",
+               {"-h", socketDir(), "-p", QString::number(port_), "-U", "stacklens", "stacklens"});
+  }
+
+  // A self-signed P-256 certificate for 127.0.0.1; the key readable by the server only.
+  bool makeCertificate() {
+    const QString key = dir_.filePath("server.key");
+    if (!run("openssl", {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                         "-keyout", key, "-out", certificateFile(), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                         "subjectAltName=IP:127.0.0.1"}))
+      return false;
+    if (asRoot() && !(chownToPostgres(key) && chownToPostgres(certificateFile()))) return false;
+    QFile::setPermissions(key, QFile::ReadOwner | QFile::WriteOwner);
+    return true;
   }
 
   static bool asRoot() { return ::geteuid() == 0; }

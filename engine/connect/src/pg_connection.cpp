@@ -1,12 +1,11 @@
 #include "stacklens/connect/pg_connection.h"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <libpq-fe.h>
 
 #include "stacklens/connect/pg_settings.h"
 
@@ -18,7 +17,9 @@ std::string trimmed(std::string message) {
   return message;
 }
 
-std::string lastError(const PGconn* conn) { return trimmed(PQerrorMessage(conn)); }
+std::string lastError(const PGconn* conn) {
+  return trimmed(PQerrorMessage(conn));
+}
 
 // SQLSTATE classes and codes after which the same statement may succeed later.
 PgError::Kind classify(const PGconn* conn, const std::string& sqlState) {
@@ -75,7 +76,9 @@ PgResult::PgResult(pg_result* result) : result_(result) {}
 PgResult::~PgResult() {
   if (result_ != nullptr) PQclear(result_);
 }
-PgResult::PgResult(PgResult&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+PgResult::PgResult(PgResult&& other) noexcept : result_(other.result_) {
+  other.result_ = nullptr;
+}
 PgResult& PgResult::operator=(PgResult&& other) noexcept {
   if (this != &other) {
     if (result_ != nullptr) PQclear(result_);
@@ -85,13 +88,19 @@ PgResult& PgResult::operator=(PgResult&& other) noexcept {
   return *this;
 }
 
-int PgResult::rows() const { return PQntuples(result_); }
-int PgResult::columns() const { return PQnfields(result_); }
+int PgResult::rows() const {
+  return PQntuples(result_);
+}
+int PgResult::columns() const {
+  return PQnfields(result_);
+}
 std::string PgResult::columnName(int column) const {
   const char* name = PQfname(result_, column);
   return name != nullptr ? name : "?";
 }
-bool PgResult::isNull(int row, int column) const { return PQgetisnull(result_, row, column) != 0; }
+bool PgResult::isNull(int row, int column) const {
+  return PQgetisnull(result_, row, column) != 0;
+}
 std::string_view PgResult::text(int row, int column) const {
   return {PQgetvalue(result_, row, column), static_cast<std::size_t>(PQgetlength(result_, row, column))};
 }
@@ -160,8 +169,7 @@ PgConnection::~PgConnection() {
   if (conn_ != nullptr) PQfinish(conn_);
 }
 
-PgConnection::PgConnection(PgConnection&& other) noexcept
-    : conn_(other.conn_), prepared_(std::move(other.prepared_)) {
+PgConnection::PgConnection(PgConnection&& other) noexcept : conn_(other.conn_), prepared_(std::move(other.prepared_)) {
   other.conn_ = nullptr;
 }
 
@@ -195,15 +203,17 @@ std::optional<std::string> PgConnection::queryScalar(const std::string& sql, con
   return std::string(result.text(0, 0));
 }
 
-void PgConnection::execute(const std::string& sql) { check(PQexec(conn_, sql.c_str()), "statement"); }
+void PgConnection::execute(const std::string& sql) {
+  check(PQexec(conn_, sql.c_str()), "statement");
+}
 
 PgResult PgConnection::query(const std::string& sql, const std::vector<std::string>& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.c_str());
-  return check(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                            nullptr, 0),
-               "query");
+  return check(
+      PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0),
+      "query");
 }
 
 void PgConnection::prepare(const std::string& name, const std::string& sql) {
@@ -224,35 +234,16 @@ PgResult PgConnection::queryPrepared(const std::string& name, const std::vector<
                name.c_str());
 }
 
-void PgConnection::copyIn(const std::string& copyStatement, std::string_view data) {
-  PGresult* start = PQexec(conn_, copyStatement.c_str());
-  if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
-    check(start, "COPY");
-    throw PgError("PostgreSQL COPY did not start: " + copyStatement);
-  }
-  PQclear(start);
-  // libpq buffers; large chunks keep the number of socket writes small.
-  constexpr std::size_t kChunk = 1 << 20;
-  for (std::size_t offset = 0; offset < data.size(); offset += kChunk) {
-    const std::size_t length = std::min(kChunk, data.size() - offset);
-    if (PQputCopyData(conn_, data.data() + offset, static_cast<int>(length)) != 1) {
-      const std::string reason = lastError(conn_);
-      throw PgError("PostgreSQL COPY failed while sending data: " + reason, classify(conn_, {}));
-    }
-  }
-  if (PQputCopyEnd(conn_, nullptr) != 1)
-    throw PgError("PostgreSQL COPY failed at its end: " + lastError(conn_), classify(conn_, {}));
-  PgResult result = check(PQgetResult(conn_), "COPY");
-  // Drain: libpq needs PQgetResult to return NULL before the next command.
-  while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+bool PgConnection::isOpen() const {
+  return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
 }
-
-bool PgConnection::isOpen() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
 
 bool PgConnection::inTransaction() const {
   return conn_ != nullptr && PQtransactionStatus(conn_) != PQTRANS_IDLE;
 }
 
-int PgConnection::serverVersion() const { return PQserverVersion(conn_); }
+int PgConnection::serverVersion() const {
+  return PQserverVersion(conn_);
+}
 
 }  // namespace stacklens::connect

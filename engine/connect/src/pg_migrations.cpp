@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <map>
 
-#include "embedded_migrations.h"
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/core/records.h"
 #include "stacklens/core/version.h"
+
+#include "embedded_migrations.h"
 
 namespace stacklens::connect {
 namespace {
@@ -32,7 +33,9 @@ FROM schema_migrations ORDER BY version)sql";
 constexpr const char* kRecordSql =
     "INSERT INTO schema_migrations (version, name, checksum, applied_by) VALUES ($1::integer, $2, $3, $4)";
 
-std::string binaryName() { return std::string("stacklens ") + kVersion + " (git " + kGitRevision + ")"; }
+std::string binaryName() {
+  return std::string("stacklens ") + kVersion + " (git " + kGitRevision + ")";
+}
 
 // Releases the advisory lock on every exit path; the session ending would release it too.
 class MigrationLock {
@@ -146,8 +149,7 @@ std::vector<std::string> MigrationRunner::migrate(
         if (db.isOpen()) db.execute("ROLLBACK");
       } catch (const PgError&) {  // the original error is the one worth reporting
       }
-      throw PgError("migration " + migration.name + " failed and was rolled back: " + e.what(), e.kind(),
-                    e.sqlState());
+      throw PgError("migration " + migration.name + " failed and was rolled back: " + e.what(), e.kind(), e.sqlState());
     }
     applied.push_back(migration.name);
     if (onApplied)
@@ -165,9 +167,10 @@ void MigrationRunner::requireCurrent(PgConnection& db) const {
   if (!current.modified.empty())
     throw PgError("migration " + current.modified.front() + " in the database differs from this binary's");
   if (!current.pending.empty())
-    throw PgError("the database schema is at version " + migrationLabel(current.databaseVersion) + ", this binary needs " +
-                  migrationLabel(current.binaryVersion) + ": run `stacklens db migrate` first (pending: " +
-                  current.pending.front() + (current.pending.size() > 1 ? " ..." : "") + ")");
+    throw PgError("the database schema is at version " + migrationLabel(current.databaseVersion) +
+                  ", this binary needs " + migrationLabel(current.binaryVersion) +
+                  ": run `stacklens db migrate` first (pending: " + current.pending.front() +
+                  (current.pending.size() > 1 ? " ..." : "") + ")");
 }
 
 }  // namespace stacklens::connect

@@ -24,8 +24,7 @@ PgPool::Lease PgPool::acquire() {
   std::unique_lock lock(mutex_);
   const auto deadline = std::chrono::steady_clock::now() + settings_.acquireTimeout;
   while (idle_.empty() && open_ >= settings_.poolMax) {
-    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= settings_.poolMax)
+    if (available_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= settings_.poolMax)
       throw PgError("no free PostgreSQL connection within " + std::to_string(settings_.acquireTimeout.count()) +
                         " ms (pool of " + std::to_string(settings_.poolMax) + " all in use)",
                     PgError::Kind::kTransient);

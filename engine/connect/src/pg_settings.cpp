@@ -1,13 +1,12 @@
 #include "stacklens/connect/pg_settings.h"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <libpq-fe.h>
 #include <memory>
 
 #include "stacklens/connect/pg_connection.h"
@@ -113,7 +112,9 @@ std::vector<std::pair<std::string, std::string>> PgSettings::connectionParameter
   return parameters;
 }
 
-bool dsnContainsPassword(const std::string& dsn) { return dsnSets(parseDsn(dsn), "password"); }
+bool dsnContainsPassword(const std::string& dsn) {
+  return dsnSets(parseDsn(dsn), "password");
+}
 
 std::string redactDsn(const std::string& dsn) {
   Options options{nullptr, &PQconninfoFree};

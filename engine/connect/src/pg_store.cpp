@@ -4,31 +4,30 @@
 #include <random>
 #include <thread>
 
-#include "pg_copy.h"
-#include "pg_tables.h"
 #include "stacklens/connect/pg_migrations.h"
 #include "stacklens/connect/pg_pool.h"
+
+#include "pg_batch.h"
+#include "pg_tables.h"
 
 namespace stacklens::connect {
 namespace {
 
-// Every pooled connection: the session settings the decoders rely on, the staging tables and
-// the prepared statements.
+// Every pooled connection: the session settings the decoders rely on and the prepared
+// statements.
 void setUpConnection(PgConnection& db) {
   db.execute("SET bytea_output = 'hex'; SET TIME ZONE 'UTC'");
-  for (const detail::CopyTable* table : detail::copyTables()) {
-    db.execute(std::string(table->stageDdl));
+  for (const detail::BatchTable* table : detail::batchTables())
     db.prepare(std::string(table->mergeName), std::string(table->mergeSql));
-  }
   for (const detail::Statement& statement : detail::preparedStatements())
     db.prepare(std::string(statement.name), std::string(statement.sql));
 }
 
 template <typename Record>
-std::string encodeBatch(const detail::CopyTable& table, std::span<const Record> rows) {
-  detail::CopyBuffer buffer{std::string(table.name)};
-  for (std::size_t i = 0; i < rows.size(); ++i) detail::encodeRow(buffer, i, rows[i]);
-  return buffer.data();
+std::vector<std::string> encodeBatch(const detail::BatchTable& table, std::span<const Record> rows) {
+  detail::ColumnBatch batch{std::string(table.name), table.columns};
+  for (std::size_t i = 0; i < rows.size(); ++i) detail::encodeRow(batch, i, rows[i]);
+  return rows.empty() ? std::vector<std::string>{} : batch.parameters();
 }
 
 std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
@@ -64,9 +63,9 @@ auto PgStore::retrying(const std::string& what, Fn&& attempt) {
       if (pool_ && e.kind() == PgError::Kind::kConnection) pool_->closeIdle();
       const auto elapsed = std::chrono::steady_clock::now() - started;
       if (elapsed + delay > settings_.retry.maxElapsed)
-        throw PgError(what + ": gave up after " + std::to_string(count) + " attempts in " + seconds(elapsed) + ": " +
-                          e.what(),
-                      e.kind(), e.sqlState());
+        throw PgError(
+            what + ": gave up after " + std::to_string(count) + " attempts in " + seconds(elapsed) + ": " + e.what(),
+            e.kind(), e.sqlState());
       counters_->retries.fetch_add(1, std::memory_order_relaxed);
       std::this_thread::sleep_for(jittered(delay));
       delay = std::min(delay * 2, settings_.retry.maxDelay);
@@ -95,42 +94,40 @@ PgStore::PgStore(PgSettings settings) : settings_(std::move(settings)), counters
 
 PgStore::~PgStore() = default;
 
-std::size_t PgStore::copyAndMerge(const detail::CopyTable& table, const std::string& data) {
-  if (data.empty()) return 0;
-  const std::string copySql(table.copySql);
-  const std::string mergeName(table.mergeName);
+std::size_t PgStore::merge(const detail::BatchTable& table, const std::vector<std::string>& columns) {
+  if (columns.empty()) return 0;
+  const std::string statement(table.mergeName);
+  // One statement, so one transaction: it commits whole or not at all, and a retry after an
+  // unknown outcome finds its rows already there.
   return withRetry("writing to " + std::string(table.name), [&](PgConnection& db) {
-    db.execute("BEGIN");
-    db.copyIn(copySql, data);
-    const auto merged = static_cast<std::size_t>(db.queryPrepared(mergeName).affectedRows());
-    db.execute("COMMIT");
+    const auto merged = static_cast<std::size_t>(db.queryPrepared(statement, columns).affectedRows());
     counters_->transactions.fetch_add(1, std::memory_order_relaxed);
     return merged;
   });
 }
 
 std::size_t PgStore::writeMetrics(std::span<const core::ServiceMetrics> rows) {
-  return copyAndMerge(detail::kMetricsTable, encodeBatch(detail::kMetricsTable, rows));
+  return merge(detail::kMetricsTable, encodeBatch(detail::kMetricsTable, rows));
 }
 
 std::size_t PgStore::writeAnomalies(std::span<const core::AnomalyRecord> rows) {
-  return copyAndMerge(detail::kAnomaliesTable, encodeBatch(detail::kAnomaliesTable, rows));
+  return merge(detail::kAnomaliesTable, encodeBatch(detail::kAnomaliesTable, rows));
 }
 
 std::size_t PgStore::writePatterns(std::span<const core::PatternRecord> rows) {
-  return copyAndMerge(detail::kPatternsTable, encodeBatch(detail::kPatternsTable, rows));
+  return merge(detail::kPatternsTable, encodeBatch(detail::kPatternsTable, rows));
 }
 
 std::size_t PgStore::writeTrends(std::span<const core::TrendRecord> rows) {
-  return copyAndMerge(detail::kTrendsTable, encodeBatch(detail::kTrendsTable, rows));
+  return merge(detail::kTrendsTable, encodeBatch(detail::kTrendsTable, rows));
 }
 
 std::size_t PgStore::writeForecasts(std::span<const core::ForecastRecord> rows) {
-  return copyAndMerge(detail::kForecastsTable, encodeBatch(detail::kForecastsTable, rows));
+  return merge(detail::kForecastsTable, encodeBatch(detail::kForecastsTable, rows));
 }
 
 std::size_t PgStore::writeAlerts(std::span<const core::PredictiveAlert> rows) {
-  return copyAndMerge(detail::kAlertsTable, encodeBatch(detail::kAlertsTable, rows));
+  return merge(detail::kAlertsTable, encodeBatch(detail::kAlertsTable, rows));
 }
 
 void PgStore::saveModel(const core::ModelRecord& model) {
@@ -207,8 +204,8 @@ std::vector<std::string> PgStore::historyServices(core::EpochSeconds end, std::c
 std::vector<core::AnomalyRecord> PgStore::loadAnomalies(const std::string& service, core::EpochSeconds from,
                                                         core::EpochSeconds to) {
   return withRetry("reading the anomalies of " + service, [&](PgConnection& db) {
-    const PgResult result = db.queryPrepared(std::string(detail::kLoadAnomalies),
-                                             {service, std::to_string(from), std::to_string(to)});
+    const PgResult result =
+        db.queryPrepared(std::string(detail::kLoadAnomalies), {service, std::to_string(from), std::to_string(to)});
     std::vector<core::AnomalyRecord> anomalies;
     anomalies.reserve(static_cast<std::size_t>(result.rows()));
     for (int r = 0; r < result.rows(); ++r) anomalies.push_back(detail::decodeAnomaly(result, r));
@@ -217,13 +214,13 @@ std::vector<core::AnomalyRecord> PgStore::loadAnomalies(const std::string& servi
 }
 
 std::optional<core::ModelRecord> PgStore::loadActiveModel(const std::string& service, const std::string& modelType) {
-  return withRetry("reading the active " + modelType + " model of " + service,
-                   [&](PgConnection& db) -> std::optional<core::ModelRecord> {
-                     const PgResult result =
-                         db.queryPrepared(std::string(detail::kLoadActiveModel), {service, modelType});
-                     if (result.rows() == 0) return std::nullopt;
-                     return detail::decodeModel(result, 0);
-                   });
+  return withRetry(
+      "reading the active " + modelType + " model of " + service,
+      [&](PgConnection& db) -> std::optional<core::ModelRecord> {
+        const PgResult result = db.queryPrepared(std::string(detail::kLoadActiveModel), {service, modelType});
+        if (result.rows() == 0) return std::nullopt;
+        return detail::decodeModel(result, 0);
+      });
 }
 
 std::vector<core::ModelRecord> PgStore::loadModels(const std::string& service) {

@@ -6,22 +6,27 @@
 namespace stacklens::connect::detail {
 namespace {
 
-bool inRange(double value, double low, double high) { return value >= low && value <= high; }  // false for NaN
+bool inRange(double value, double low, double high) {
+  return value >= low && value <= high;
+}  // false for NaN
 
 bool isMd5Hex(std::string_view id) {
-  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return id.size() == 32 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-core::EpochSeconds epochAt(const PgResult& result, int row, int column) { return result.toInt64(row, column); }
+core::EpochSeconds epochAt(const PgResult& result, int row, int column) {
+  return result.toInt64(row, column);
+}
 
 std::optional<core::EpochSeconds> optionalEpochAt(const PgResult& result, int row, int column) {
   if (result.isNull(row, column)) return std::nullopt;
   return result.toInt64(row, column);
 }
 
-std::string textAt(const PgResult& result, int row, int column) { return std::string(result.text(row, column)); }
+std::string textAt(const PgResult& result, int row, int column) {
+  return std::string(result.text(row, column));
+}
 
 nlohmann::json jsonAt(const PgResult& result, int row, int column) {
   const nlohmann::json parsed = nlohmann::json::parse(result.text(row, column), nullptr, false);
@@ -75,20 +80,16 @@ Enum enumAt(const PgResult& result, int row, int column, std::optional<Enum> (*p
 
 // ==== analytics_metrics_1hour (core::ServiceMetrics) ====
 
-const CopyTable kMetricsTable{
-    "analytics_metrics_1hour",
-    R"sql(CREATE TEMP TABLE IF NOT EXISTS stage_metrics ON COMMIT DELETE ROWS AS
-SELECT 0::integer AS ord, service, "timestamp", window_seconds, total_requests, error_rate, latency_p99_ms,
-       latency_p95_ms, latency_mean_ms, unique_users, unique_ips, risk_score
-FROM analytics_metrics_1hour WITH NO DATA)sql",
-    R"sql(COPY stage_metrics (ord, service, "timestamp", window_seconds, total_requests, error_rate, latency_p99_ms,
-       latency_p95_ms, latency_mean_ms, unique_users, unique_ips, risk_score) FROM STDIN)sql",
-    "merge_metrics",
-    R"sql(INSERT INTO analytics_metrics_1hour AS t (service, "timestamp", window_seconds, total_requests, error_rate,
+const BatchTable kMetricsTable{"analytics_metrics_1hour", 11, "merge_metrics", R"sql(
+INSERT INTO analytics_metrics_1hour AS t (service, "timestamp", window_seconds, total_requests, error_rate,
        latency_p99_ms, latency_p95_ms, latency_mean_ms, unique_users, unique_ips, risk_score)
 SELECT DISTINCT ON (service, "timestamp") service, "timestamp", window_seconds, total_requests, error_rate,
        latency_p99_ms, latency_p95_ms, latency_mean_ms, unique_users, unique_ips, risk_score
-FROM stage_metrics ORDER BY service, "timestamp", ord DESC
+FROM unnest($1::text[], $2::timestamptz[], $3::integer[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+            $8::float8[], $9::float8[], $10::float8[], $11::float8[])
+     WITH ORDINALITY AS s(service, "timestamp", window_seconds, total_requests, error_rate, latency_p99_ms,
+                          latency_p95_ms, latency_mean_ms, unique_users, unique_ips, risk_score, ord)
+ORDER BY service, "timestamp", ord DESC
 ON CONFLICT (service, "timestamp") DO UPDATE SET
     window_seconds = excluded.window_seconds, total_requests = excluded.total_requests,
     error_rate = excluded.error_rate, latency_p99_ms = excluded.latency_p99_ms,
@@ -100,14 +101,13 @@ WHERE (t.window_seconds, t.total_requests, t.error_rate, t.latency_p99_ms, t.lat
        excluded.latency_p99_ms, excluded.latency_p95_ms, excluded.latency_mean_ms, excluded.unique_users,
        excluded.unique_ips, excluded.risk_score))sql"};
 
-void encodeRow(CopyBuffer& out, std::size_t index, const core::ServiceMetrics& row) {
+void encodeRow(ColumnBatch& out, std::size_t index, const core::ServiceMetrics& row) {
   out.beginRow(index, "service '" + row.service + "' at " + core::formatTimestamp(row.timestamp));
   out.require(!row.service.empty(), "service", "is empty");
   out.require(row.windowSeconds > 0, "window_seconds", "must be positive");
   const core::FeatureVector features = row.features();
   for (std::size_t i = 0; i < core::kFeatureCount; ++i)
     out.require(features[i] >= 0, core::kFeatureNames[i], "must be a number >= 0");
-  out.integer(static_cast<std::int64_t>(index));
   out.text("service", row.service);
   out.timestamp(row.timestamp);
   out.integer(row.windowSeconds);
@@ -148,32 +148,26 @@ core::ServiceMetrics decodeMetrics(const PgResult& result, int row) {
 // ==== ml_anomalies (core::AnomalyRecord) ====
 // First version wins: resolved belongs to operators, and an id already archived is not revived.
 
-const CopyTable kAnomaliesTable{
-    "ml_anomalies",
-    R"sql(CREATE TEMP TABLE IF NOT EXISTS stage_anomalies ON COMMIT DELETE ROWS AS
-SELECT 0::integer AS ord, anomaly_id, service, "timestamp", anomaly_type, severity, confidence_score, anomaly_score,
-       detection_methods, metric_values, expected_values, description, resolved
-FROM ml_anomalies WITH NO DATA)sql",
-    R"sql(COPY stage_anomalies (ord, anomaly_id, service, "timestamp", anomaly_type, severity, confidence_score,
-       anomaly_score, detection_methods, metric_values, expected_values, description, resolved) FROM STDIN)sql",
-    "merge_anomalies",
-    R"sql(INSERT INTO ml_anomalies (anomaly_id, service, "timestamp", anomaly_type, severity, confidence_score,
+const BatchTable kAnomaliesTable{"ml_anomalies", 12, "merge_anomalies", R"sql(
+INSERT INTO ml_anomalies (anomaly_id, service, "timestamp", anomaly_type, severity, confidence_score,
        anomaly_score, detection_methods, metric_values, expected_values, description, resolved, resolved_at)
 SELECT s.anomaly_id, s.service, s."timestamp", s.anomaly_type, s.severity, s.confidence_score, s.anomaly_score,
-       s.detection_methods, s.metric_values, s.expected_values, s.description, s.resolved,
+       s.detection_methods::text[], s.metric_values, s.expected_values, s.description, s.resolved,
        CASE WHEN s.resolved THEN now() END
-FROM stage_anomalies s
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::float8[], $7::float8[],
+            $8::text[], $9::jsonb[], $10::jsonb[], $11::text[], $12::boolean[])
+     WITH ORDINALITY AS s(anomaly_id, service, "timestamp", anomaly_type, severity, confidence_score, anomaly_score,
+                          detection_methods, metric_values, expected_values, description, resolved, ord)
 WHERE NOT EXISTS (SELECT 1 FROM ml_anomalies_archive a WHERE a.anomaly_id = s.anomaly_id)
 ORDER BY s.ord
 ON CONFLICT (anomaly_id) DO NOTHING)sql"};
 
-void encodeRow(CopyBuffer& out, std::size_t index, const core::AnomalyRecord& row) {
+void encodeRow(ColumnBatch& out, std::size_t index, const core::AnomalyRecord& row) {
   out.beginRow(index, "anomaly_id '" + row.anomalyId + "'");
   out.require(isMd5Hex(row.anomalyId), "anomaly_id", "must be 32 lowercase hex digits (core::makeAnomalyId)");
   out.require(!row.service.empty(), "service", "is empty");
   out.require(inRange(row.confidence, 0, 1), "confidence_score", "must be in [0, 1]");
   out.require(inRange(row.anomalyScore, 0, 1), "anomaly_score", "must be in [0, 1]");
-  out.integer(static_cast<std::int64_t>(index));
   out.text("anomaly_id", row.anomalyId);
   out.text("service", row.service);
   out.timestamp(row.timestamp);
@@ -222,20 +216,16 @@ core::AnomalyRecord decodeAnomaly(const PgResult& result, int row) {
 
 // ==== ml_patterns (core::PatternRecord) ====
 
-const CopyTable kPatternsTable{
-    "ml_patterns",
-    R"sql(CREATE TEMP TABLE IF NOT EXISTS stage_patterns ON COMMIT DELETE ROWS AS
-SELECT 0::integer AS ord, pattern_id, service, cluster_label, centroid, spread, cluster_size, share, first_seen,
-       last_seen
-FROM ml_patterns WITH NO DATA)sql",
-    R"sql(COPY stage_patterns (ord, pattern_id, service, cluster_label, centroid, spread, cluster_size, share,
-       first_seen, last_seen) FROM STDIN)sql",
-    "merge_patterns",
-    R"sql(INSERT INTO ml_patterns AS t (pattern_id, service, cluster_label, centroid, spread, cluster_size, share,
+const BatchTable kPatternsTable{"ml_patterns", 9, "merge_patterns", R"sql(
+INSERT INTO ml_patterns AS t (pattern_id, service, cluster_label, centroid, spread, cluster_size, share,
        first_seen, last_seen)
-SELECT DISTINCT ON (pattern_id) pattern_id, service, cluster_label, centroid, spread, cluster_size, share,
-       first_seen, last_seen
-FROM stage_patterns ORDER BY pattern_id, ord DESC
+SELECT DISTINCT ON (pattern_id) pattern_id, service, cluster_label, centroid::float8[], spread::float8[],
+       cluster_size, share, first_seen, last_seen
+FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::integer[], $7::float8[],
+            $8::timestamptz[], $9::timestamptz[])
+     WITH ORDINALITY AS s(pattern_id, service, cluster_label, centroid, spread, cluster_size, share, first_seen,
+                          last_seen, ord)
+ORDER BY pattern_id, ord DESC
 ON CONFLICT (pattern_id) DO UPDATE SET
     service = excluded.service, cluster_label = excluded.cluster_label, centroid = excluded.centroid,
     spread = excluded.spread, cluster_size = excluded.cluster_size, share = excluded.share,
@@ -246,14 +236,13 @@ WHERE (t.service, t.cluster_label, t.centroid, t.spread, t.cluster_size, t.share
                         excluded.cluster_size, excluded.share)
    OR excluded.first_seen < t.first_seen OR excluded.last_seen > t.last_seen)sql"};
 
-void encodeRow(CopyBuffer& out, std::size_t index, const core::PatternRecord& row) {
+void encodeRow(ColumnBatch& out, std::size_t index, const core::PatternRecord& row) {
   out.beginRow(index, "pattern_id '" + row.patternId + "'");
   out.require(!row.patternId.empty(), "pattern_id", "is empty");
   out.require(!row.service.empty(), "service", "is empty");
   out.require(row.size >= 0, "cluster_size", "must be >= 0");
   out.require(inRange(row.share, 0, 1), "share", "must be in [0, 1]");
   out.require(row.lastSeen >= row.firstSeen, "last_seen", "is before first_seen");
-  out.integer(static_cast<std::int64_t>(index));
   out.text("pattern_id", row.patternId);
   out.text("service", row.service);
   out.integer(row.clusterLabel);
@@ -268,20 +257,16 @@ void encodeRow(CopyBuffer& out, std::size_t index, const core::PatternRecord& ro
 
 // ==== ml_trends (core::TrendRecord) ====
 
-const CopyTable kTrendsTable{
-    "ml_trends",
-    R"sql(CREATE TEMP TABLE IF NOT EXISTS stage_trends ON COMMIT DELETE ROWS AS
-SELECT 0::integer AS ord, service, metric, "timestamp", direction, magnitude, slope, seasonality_score,
-       seasonal_period, change_point, change_point_at
-FROM ml_trends WITH NO DATA)sql",
-    R"sql(COPY stage_trends (ord, service, metric, "timestamp", direction, magnitude, slope, seasonality_score,
-       seasonal_period, change_point, change_point_at) FROM STDIN)sql",
-    "merge_trends",
-    R"sql(INSERT INTO ml_trends AS t (service, metric, "timestamp", direction, magnitude, slope, seasonality_score,
+const BatchTable kTrendsTable{"ml_trends", 10, "merge_trends", R"sql(
+INSERT INTO ml_trends AS t (service, metric, "timestamp", direction, magnitude, slope, seasonality_score,
        seasonal_period, change_point, change_point_at)
 SELECT DISTINCT ON (service, metric, "timestamp") service, metric, "timestamp", direction, magnitude, slope,
        seasonality_score, seasonal_period, change_point, change_point_at
-FROM stage_trends ORDER BY service, metric, "timestamp", ord DESC
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::float8[], $6::float8[], $7::float8[],
+            $8::integer[], $9::boolean[], $10::timestamptz[])
+     WITH ORDINALITY AS s(service, metric, "timestamp", direction, magnitude, slope, seasonality_score,
+                          seasonal_period, change_point, change_point_at, ord)
+ORDER BY service, metric, "timestamp", ord DESC
 ON CONFLICT (service, metric, "timestamp") DO UPDATE SET
     direction = excluded.direction, magnitude = excluded.magnitude, slope = excluded.slope,
     seasonality_score = excluded.seasonality_score, seasonal_period = excluded.seasonal_period,
@@ -290,16 +275,15 @@ WHERE (t.direction, t.magnitude, t.slope, t.seasonality_score, t.seasonal_period
       IS DISTINCT FROM (excluded.direction, excluded.magnitude, excluded.slope, excluded.seasonality_score,
                         excluded.seasonal_period, excluded.change_point, excluded.change_point_at))sql"};
 
-void encodeRow(CopyBuffer& out, std::size_t index, const core::TrendRecord& row) {
-  out.beginRow(index, "service '" + row.service + "' metric '" + row.metric + "' at " +
-                          core::formatTimestamp(row.timestamp));
+void encodeRow(ColumnBatch& out, std::size_t index, const core::TrendRecord& row) {
+  out.beginRow(index,
+               "service '" + row.service + "' metric '" + row.metric + "' at " + core::formatTimestamp(row.timestamp));
   out.require(!row.service.empty(), "service", "is empty");
   out.require(!row.metric.empty(), "metric", "is empty");
   out.require(inRange(row.magnitude, -1, 1), "magnitude", "must be in [-1, 1]");
   out.require(inRange(row.seasonalityScore, -1, 1), "seasonality_score", "must be in [-1, 1]");
   out.require(row.seasonalPeriod >= 0, "seasonal_period", "must be >= 0");
   out.require(row.changePoint || !row.changePointAt, "change_point_at", "is set but change_point is false");
-  out.integer(static_cast<std::int64_t>(index));
   out.text("service", row.service);
   out.text("metric", row.metric);
   out.timestamp(row.timestamp);
@@ -319,20 +303,16 @@ void encodeRow(CopyBuffer& out, std::size_t index, const core::TrendRecord& row)
 // ==== ml_forecasts (core::ForecastRecord) ====
 // A re-run forecast replaces the predicted values; an actual value already recorded stays.
 
-const CopyTable kForecastsTable{
-    "ml_forecasts",
-    R"sql(CREATE TEMP TABLE IF NOT EXISTS stage_forecasts ON COMMIT DELETE ROWS AS
-SELECT 0::integer AS ord, service, metric, created_at, step, target_time, forecast_value, lower_bound, upper_bound,
-       confidence_level, model
-FROM ml_forecasts WITH NO DATA)sql",
-    R"sql(COPY stage_forecasts (ord, service, metric, created_at, step, target_time, forecast_value, lower_bound,
-       upper_bound, confidence_level, model) FROM STDIN)sql",
-    "merge_forecasts",
-    R"sql(INSERT INTO ml_forecasts AS t (service, metric, created_at, step, target_time, forecast_value, lower_bound,
+const BatchTable kForecastsTable{"ml_forecasts", 10, "merge_forecasts", R"sql(
+INSERT INTO ml_forecasts AS t (service, metric, created_at, step, target_time, forecast_value, lower_bound,
        upper_bound, confidence_level, model)
 SELECT DISTINCT ON (service, metric, created_at, step) service, metric, created_at, step, target_time,
        forecast_value, lower_bound, upper_bound, confidence_level, model
-FROM stage_forecasts ORDER BY service, metric, created_at, step, ord DESC
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::integer[], $5::timestamptz[], $6::float8[],
+            $7::float8[], $8::float8[], $9::float8[], $10::text[])
+     WITH ORDINALITY AS s(service, metric, created_at, step, target_time, forecast_value, lower_bound, upper_bound,
+                          confidence_level, model, ord)
+ORDER BY service, metric, created_at, step, ord DESC
 ON CONFLICT (service, metric, created_at, step) DO UPDATE SET
     target_time = excluded.target_time, forecast_value = excluded.forecast_value,
     lower_bound = excluded.lower_bound, upper_bound = excluded.upper_bound,
@@ -341,14 +321,13 @@ WHERE (t.target_time, t.forecast_value, t.lower_bound, t.upper_bound, t.confiden
       IS DISTINCT FROM (excluded.target_time, excluded.forecast_value, excluded.lower_bound, excluded.upper_bound,
                         excluded.confidence_level, excluded.model))sql"};
 
-void encodeRow(CopyBuffer& out, std::size_t index, const core::ForecastRecord& row) {
+void encodeRow(ColumnBatch& out, std::size_t index, const core::ForecastRecord& row) {
   out.beginRow(index, "service '" + row.service + "' metric '" + row.metric + "' step " + std::to_string(row.step));
   out.require(!row.service.empty(), "service", "is empty");
   out.require(!row.metric.empty(), "metric", "is empty");
   out.require(row.step >= 1, "step", "must be >= 1");
   out.require(row.lower <= row.upper, "lower_bound", "is above upper_bound (or NaN)");
   out.require(row.level > 0 && row.level < 100, "confidence_level", "must be in (0, 100) percent");
-  out.integer(static_cast<std::int64_t>(index));
   out.text("service", row.service);
   out.text("metric", row.metric);
   out.timestamp(row.createdAt);
@@ -369,27 +348,23 @@ WHERE service = $1 AND metric = $2 AND target_time = to_timestamp($3::bigint))sq
 // ==== ml_predictive_alerts (core::PredictiveAlert) ====
 // First version wins: alert_sent and materialized are tracked after the alert was written.
 
-const CopyTable kAlertsTable{
-    "ml_predictive_alerts",
-    R"sql(CREATE TEMP TABLE IF NOT EXISTS stage_alerts ON COMMIT DELETE ROWS AS
-SELECT 0::integer AS ord, alert_id, service, metric, predicted_event, prediction_confidence, breach_probability,
-       threshold, predicted_time_start, predicted_time_end, severity, recommendation, created_at, alert_sent,
-       materialized, materialized_at
-FROM ml_predictive_alerts WITH NO DATA)sql",
-    R"sql(COPY stage_alerts (ord, alert_id, service, metric, predicted_event, prediction_confidence,
-       breach_probability, threshold, predicted_time_start, predicted_time_end, severity, recommendation, created_at,
-       alert_sent, materialized, materialized_at) FROM STDIN)sql",
-    "merge_alerts",
-    R"sql(INSERT INTO ml_predictive_alerts (alert_id, service, metric, predicted_event, prediction_confidence,
+const BatchTable kAlertsTable{"ml_predictive_alerts", 15, "merge_alerts", R"sql(
+INSERT INTO ml_predictive_alerts (alert_id, service, metric, predicted_event, prediction_confidence,
        breach_probability, threshold, predicted_time_start, predicted_time_end, severity, recommendation, created_at,
        alert_sent, sent_at, materialized, materialized_at)
 SELECT alert_id, service, metric, predicted_event, prediction_confidence, breach_probability, threshold,
        predicted_time_start, predicted_time_end, severity, recommendation, created_at, alert_sent,
        CASE WHEN alert_sent THEN now() END, materialized, materialized_at
-FROM stage_alerts ORDER BY ord
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[],
+            $8::timestamptz[], $9::timestamptz[], $10::text[], $11::text[], $12::timestamptz[], $13::boolean[],
+            $14::boolean[], $15::timestamptz[])
+     WITH ORDINALITY AS s(alert_id, service, metric, predicted_event, prediction_confidence, breach_probability,
+                          threshold, predicted_time_start, predicted_time_end, severity, recommendation, created_at,
+                          alert_sent, materialized, materialized_at, ord)
+ORDER BY ord
 ON CONFLICT (alert_id) DO NOTHING)sql"};
 
-void encodeRow(CopyBuffer& out, std::size_t index, const core::PredictiveAlert& row) {
+void encodeRow(ColumnBatch& out, std::size_t index, const core::PredictiveAlert& row) {
   out.beginRow(index, "alert_id '" + row.alertId + "'");
   out.require(!row.alertId.empty(), "alert_id", "is empty");
   out.require(!row.service.empty(), "service", "is empty");
@@ -398,7 +373,6 @@ void encodeRow(CopyBuffer& out, std::size_t index, const core::PredictiveAlert& 
   out.require(inRange(row.breachProbability, 0, 1), "breach_probability", "must be in [0, 1]");
   out.require(row.predictedTimeEnd >= row.predictedTimeStart, "predicted_time_end", "is before predicted_time_start");
   out.require(row.materialized || !row.materializedAt, "materialized_at", "is set but materialized is false");
-  out.integer(static_cast<std::int64_t>(index));
   out.text("alert_id", row.alertId);
   out.text("service", row.service);
   out.text("metric", row.metric);
@@ -459,7 +433,7 @@ core::PredictiveAlert decodeAlert(const PgResult& result, int row) {
 }
 
 // ==== ml_models (core::ModelRecord) ====
-// One model at a time (they are few and large): a prepared upsert, not COPY. The four classic
+// One model at a time (they are few and large): a prepared single-row upsert. The four classic
 // metrics are copied out of the metrics object into their columns.
 
 constexpr const char* kUpsertModelSql = R"sql(
@@ -535,9 +509,9 @@ core::ModelRecord decodeModel(const PgResult& result, int row) {
 
 // ==== the registry ====
 
-std::span<const CopyTable* const> copyTables() {
-  static const CopyTable* const kTables[] = {&kMetricsTable, &kAnomaliesTable, &kPatternsTable,
-                                             &kTrendsTable,  &kForecastsTable, &kAlertsTable};
+std::span<const BatchTable* const> batchTables() {
+  static const BatchTable* const kTables[] = {&kMetricsTable, &kAnomaliesTable, &kPatternsTable,
+                                              &kTrendsTable,  &kForecastsTable, &kAlertsTable};
   return kTables;
 }
 

@@ -92,9 +92,6 @@ class PgConnection {
   /// Runs a statement prepared with prepare(). Throws PgError.
   PgResult queryPrepared(const std::string& name, const std::vector<std::string>& params = {});
 
-  /// Runs `COPY ... FROM STDIN` and streams `data` (COPY text format rows) to it. Throws PgError.
-  void copyIn(const std::string& copyStatement, std::string_view data);
-
   /// False once libpq has seen the connection break.
   bool isOpen() const;
   /// True inside a transaction block (also a failed one).

@@ -59,8 +59,7 @@ class MigrationRunner {
   /// the database is newer than this binary, a recorded migration differs, or a statement fails
   /// (the message names the migration).
   std::vector<std::string> migrate(
-      PgConnection& db,
-      const std::function<void(const Migration&, std::chrono::milliseconds)>& onApplied = {}) const;
+      PgConnection& db, const std::function<void(const Migration&, std::chrono::milliseconds)>& onApplied = {}) const;
 
   /// Throws PgError unless the database is exactly at this binary's version ("run stacklens db
   /// migrate" when it is older, "upgrade stacklens" when it is newer).

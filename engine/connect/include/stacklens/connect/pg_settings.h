@@ -33,8 +33,8 @@ struct PgSettings {
   std::string passwordFile;
   int connectTimeoutSeconds = 10;  ///< used when the DSN does not set connect_timeout
   std::string applicationName = "stacklens";
-  int poolMin = 2;   ///< connections opened up front, 1..poolMax
-  int poolMax = 10;  ///< connections at most, poolMin..64
+  int poolMin = 2;                                  ///< connections opened up front, 1..poolMax
+  int poolMax = 10;                                 ///< connections at most, poolMin..64
   std::chrono::milliseconds acquireTimeout{30000};  ///< waiting for a free pooled connection
   PgRetryPolicy retry;
 

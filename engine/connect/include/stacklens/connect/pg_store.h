@@ -3,12 +3,14 @@
 // stacklens/core/records.h and the readers the services need (history windows, models, alerts,
 // anomalies), over a pool of prepared connections.
 //
-// Writes: each call is one transaction: the batch is COPied into a session-private staging table
-// and moved with one INSERT ... SELECT ... ON CONFLICT on the record's natural key, so replaying a
-// batch never duplicates a row. Anomalies and predictive alerts keep their first version (their
-// resolved / sent / materialized state belongs to the operators); metrics, patterns, trends and
-// forecasts take the latest version (a forecast keeps its recorded actual value). A call returns
-// once the transaction has committed: what it acknowledged is stored.
+// Writes: each call is one statement, so one transaction: a prepared INSERT ... SELECT ... FROM
+// unnest(<one array parameter per column>) ... ON CONFLICT on the record's natural key, so
+// replaying a batch never duplicates a row. Anomalies and predictive alerts keep their first
+// version (their resolved / sent / materialized state belongs to the operators; an archived
+// anomaly is not written again); metrics, patterns, trends and forecasts take the latest version
+// (within a batch, the last occurrence; a forecast keeps its recorded actual value). A call
+// returns once the transaction has committed: what it acknowledged is stored. Cost: one round
+// trip per call, O(rows) on the server.
 //
 // Failures: when the server goes away (restart, failover, network), the call reconnects and
 // retries the whole transaction with exponential backoff (PgSettings::retry); because writes
@@ -32,7 +34,7 @@ namespace stacklens::connect {
 class PgConnection;
 class PgPool;
 namespace detail {
-struct CopyTable;
+struct BatchTable;
 }
 
 /// The samples of one service in (from, to], oldest first (`analytics_metrics_1hour`).
@@ -52,9 +54,9 @@ struct HistoryWindow {
 
 /// Which predictive alerts to read: newest first.
 struct AlertQuery {
-  std::string service;                ///< empty: every service
+  std::string service;                  ///< empty: every service
   core::EpochSeconds createdSince = 0;  ///< created_at >= this
-  bool unsentOnly = false;            ///< only alerts with alert_sent = false
+  bool unsentOnly = false;              ///< only alerts with alert_sent = false
   int limit = 1000;
 };
 
@@ -83,15 +85,16 @@ class PgStore {
   void saveModel(const core::ModelRecord& model);
 
   // ---- status changes ----
-  /// Sets resolved (the history trigger records it with `note`). False when the id is unknown.
+  /// Sets resolved (the history trigger records it with `note`). False when the id is unknown or
+  /// the anomaly already had that status.
   bool setAnomalyResolved(const std::string& anomalyId, bool resolved, const std::string& note = {});
   /// Marks alerts as sent; returns how many changed.
   std::size_t markAlertsSent(std::span<const std::string> alertIds);
   /// Marks an alert as materialized at `when`. False when the id is unknown.
   bool markAlertMaterialized(const std::string& alertId, core::EpochSeconds when);
   /// Records the observed value for forecasts of (service, metric) targeting `targetTime`.
-  std::size_t recordForecastActual(const std::string& service, const std::string& metric,
-                                   core::EpochSeconds targetTime, double actual);
+  std::size_t recordForecastActual(const std::string& service, const std::string& metric, core::EpochSeconds targetTime,
+                                   double actual);
 
   // ---- readers ----
   /// The service's samples in (end - span, end]. O(samples) via the primary key index.
@@ -122,7 +125,7 @@ class PgStore {
   auto retrying(const std::string& what, Fn&& attempt);
   template <typename Fn>
   auto withRetry(const std::string& what, Fn&& action);
-  std::size_t copyAndMerge(const detail::CopyTable& table, const std::string& data);
+  std::size_t merge(const detail::BatchTable& table, const std::vector<std::string>& columns);
 
   PgSettings settings_;
   std::unique_ptr<PgPool> pool_;
