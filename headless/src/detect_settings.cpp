@@ -107,14 +107,17 @@ void applyTomlFile(const std::string& path, DetectSettings& s) {
          if (!v) fail(p, n, k, "expected true or false");
          s.standardize = *v;
        }},
-      {"streaming.level_alpha", [&](auto& p, auto& n, auto& k) { st.levelAlpha = positive(p, n, k); }},
-      {"streaming.scale_alpha", [&](auto& p, auto& n, auto& k) { st.scaleAlpha = positive(p, n, k); }},
-      {"streaming.warmup", [&](auto& p, auto& n, auto& k) { st.warmup = integer(p, n, k, 1); }},
-      {"streaming.season_buffer", [&](auto& p, auto& n, auto& k) { st.seasonBuffer = integer(p, n, k, 16); }},
+      {"streaming.statistic_alpha", [&](auto& p, auto& n, auto& k) { st.statisticAlpha = positive(p, n, k); }},
+      {"streaming.warmup", [&](auto& p, auto& n, auto& k) { st.warmup = integer(p, n, k, 0); }},
+      {"streaming.season_buffer", [&](auto& p, auto& n, auto& k) { st.seasonBuffer = integer(p, n, k, 64); }},
       {"streaming.season_check_every", [&](auto& p, auto& n, auto& k) { st.seasonCheckEvery = integer(p, n, k, 1); }},
       {"streaming.season_threshold", [&](auto& p, auto& n, auto& k) { st.seasonThreshold = number(p, n, k); }},
-      {"streaming.suppression_half_life",
-       [&](auto& p, auto& n, auto& k) { st.suppressionHalfLife = positive(p, n, k); }},
+      {"streaming.min_period", [&](auto& p, auto& n, auto& k) { st.minPeriod = integer(p, n, k, 2); }},
+      {"streaming.calibration_quantile",
+       [&](auto& p, auto& n, auto& k) { st.calibrationQuantile = positive(p, n, k); }},
+      {"streaming.calibration_weight", [&](auto& p, auto& n, auto& k) { st.calibrationWeight = number(p, n, k); }},
+      {"streaming.calibration_alpha", [&](auto& p, auto& n, auto& k) { st.calibrationAlpha = positive(p, n, k); }},
+      {"streaming.suppression_window", [&](auto& p, auto& n, auto& k) { st.suppressionWindow = integer(p, n, k, 0); }},
       {"streaming.score_scale", [&](auto& p, auto& n, auto& k) { st.scoreScale = positive(p, n, k); }},
   };
   applyTable(path, root, "", setters);

@@ -177,7 +177,7 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
   if (params.contamination) {
     trainScores = forest.scores(x, params.threads);
   } else {
-    const std::size_t stride = std::max<std::size_t>(1, n / 1024);
+    const std::size_t stride = std::max<std::size_t>(1, n / 256);
     Matrix subset((n + stride - 1) / stride, x.cols());
     for (std::size_t i = 0, r = 0; i < n; i += stride, ++r)
       subset.row(static_cast<Eigen::Index>(r)) = x.row(static_cast<Eigen::Index>(i));
@@ -191,27 +191,30 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
 }
 
 void IsolationForest::pathLengths(const double* rows, std::size_t stride, std::size_t count, double* out) const {
-  // Eight rows walk each tree together: the eight independent chains of loads hide each
-  // other's latency, and the tree stays in L1 while they do.
-  constexpr std::size_t kBlock = 8;
+  // Rows are taken in tiles that stay in L1 while every tree walks them; within a tile, eight
+  // rows walk a tree together so that their eight independent chains of loads overlap.
+  constexpr std::size_t kBlock = 8, kTile = 256;
   const Node* nodes = nodes_.data();
   const double* leaf = leafDepth_.data();
-  for (std::size_t start = 0; start < count; start += kBlock) {
-    const std::size_t b = std::min(kBlock, count - start);
-    const double* row[kBlock];
-    for (std::size_t j = 0; j < kBlock; ++j) row[j] = rows + (start + std::min(j, b - 1)) * stride;
-    double sum[kBlock] = {};
+  for (std::size_t tile = 0; tile < count; tile += kTile) {
+    const std::size_t tileRows = std::min(kTile, count - tile);
+    double sum[kTile] = {};
     for (std::int32_t base : treeOffsets_) {
-      std::int32_t idx[kBlock];
-      for (std::size_t j = 0; j < kBlock; ++j) idx[j] = base;
-      for (int level = 0; level < maxDepth_; ++level)
-        for (std::size_t j = 0; j < kBlock; ++j) {
-          const Node& node = nodes[idx[j]];
-          idx[j] = node.left + static_cast<std::int32_t>(row[j][node.feature] > node.threshold);
-        }
-      for (std::size_t j = 0; j < kBlock; ++j) sum[j] += leaf[idx[j]];
+      for (std::size_t start = 0; start < tileRows; start += kBlock) {
+        const std::size_t b = std::min(kBlock, tileRows - start);
+        const double* row[kBlock];
+        for (std::size_t j = 0; j < kBlock; ++j) row[j] = rows + (tile + start + std::min(j, b - 1)) * stride;
+        std::int32_t idx[kBlock];
+        for (std::size_t j = 0; j < kBlock; ++j) idx[j] = base;
+        for (int level = 0; level < maxDepth_; ++level)
+          for (std::size_t j = 0; j < kBlock; ++j) {
+            const Node& node = nodes[idx[j]];
+            idx[j] = node.left + static_cast<std::int32_t>(row[j][node.feature] > node.threshold);
+          }
+        for (std::size_t j = 0; j < b; ++j) sum[start + j] += leaf[idx[j]];
+      }
     }
-    for (std::size_t j = 0; j < b; ++j) out[start + j] = sum[j];
+    std::copy_n(sum, tileRows, out + tile);
   }
 }
 

@@ -1,0 +1,124 @@
+// Detection engine benchmarks. tests/bench/compare_detect.py runs them next to scikit-learn on
+// the same data (files in $STACKLENS_BENCH_DATA) and prints the ratios; without that variable
+// the data are generated here with the same recipe.
+#include <benchmark/benchmark.h>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include "stacklens/core/detect/dbscan.h"
+#include "stacklens/core/detect/isolation_forest.h"
+#include "stacklens/core/detect/streaming_detector.h"
+
+namespace {
+
+using stacklens::core::detect::Matrix;
+
+Matrix readCsv(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // header
+  std::vector<double> values;
+  Eigen::Index rows = 0, cols = 0;
+  while (std::getline(in, line)) {
+    std::stringstream fields(line);
+    std::string field;
+    Eigen::Index c = 0;
+    while (std::getline(fields, field, ',')) values.push_back(std::stod(field)), ++c;
+    cols = c;
+    ++rows;
+  }
+  return Eigen::Map<Matrix>(values.data(), rows, cols);
+}
+
+// 10,000 × 8: standard normal with 1 % uniform outliers (isolation forest), or six Gaussian
+// regimes of different spread plus 2 % uniform noise, standardised (service behaviour patterns).
+Matrix dataset(const char* name) {
+  if (const char* dir = std::getenv("STACKLENS_BENCH_DATA")) return readCsv(std::string(dir) + "/" + name + ".csv");
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> z(0, 1);
+  std::uniform_real_distribution<double> u(-6, 6);
+  Matrix x(10000, 8);
+  for (Eigen::Index r = 0; r < x.rows(); ++r)
+    for (Eigen::Index c = 0; c < 8; ++c) x(r, c) = r < 9900 ? z(rng) : u(rng);
+  if (std::string(name) == "blobs") {
+    for (Eigen::Index r = 0; r < x.rows(); ++r) {
+      const int regime = static_cast<int>(r % 6);
+      for (Eigen::Index c = 0; c < 8; ++c)
+        x(r, c) = r < 9800 ? 3.0 * std::sin(regime * 1.7 + c) + (0.3 + 0.1 * regime) * z(rng) : u(rng);
+    }
+  }
+  return x;
+}
+
+void BM_IsolationForestFitScore(benchmark::State& state) {
+  const Matrix x = dataset("iforest");
+  stacklens::core::detect::IsolationForestParams p;
+  p.trees = 100;
+  p.contamination.reset();  // scikit-learn's default ("auto")
+  p.threads = 1;
+  for (auto _ : state) {
+    const auto forest = stacklens::core::detect::IsolationForest::fit(x, p);
+    benchmark::DoNotOptimize(forest.scores(x, 1));
+  }
+  state.SetItemsProcessed(state.iterations() * x.rows());
+}
+BENCHMARK(BM_IsolationForestFitScore)->Unit(benchmark::kMillisecond);
+
+void BM_IsolationForestScoreOne(benchmark::State& state) {
+  const Matrix x = dataset("iforest");
+  stacklens::core::detect::IsolationForestParams p;
+  p.contamination.reset();
+  const auto forest = stacklens::core::detect::IsolationForest::fit(x, p);
+  Eigen::Index r = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(forest.score(std::span<const double>(x.row(r).data(), 8)));
+    r = (r + 1) % x.rows();
+  }
+}
+BENCHMARK(BM_IsolationForestScoreOne)->Unit(benchmark::kMicrosecond);
+
+void BM_DbscanAutoEps(benchmark::State& state) {
+  const Matrix x = dataset("blobs");
+  for (auto _ : state) benchmark::DoNotOptimize(stacklens::core::detect::dbscan(x, {std::nullopt, 5, 1}));
+}
+BENCHMARK(BM_DbscanAutoEps)->Unit(benchmark::kMillisecond);
+
+void BM_DbscanAutoEpsGaussian(benchmark::State& state) {
+  const Matrix x = dataset("iforest");  // one Gaussian blob: the hardest case for a spatial index
+  for (auto _ : state) benchmark::DoNotOptimize(stacklens::core::detect::dbscan(x, {std::nullopt, 5, 1}));
+}
+BENCHMARK(BM_DbscanAutoEpsGaussian)->Unit(benchmark::kMillisecond);
+
+// One step of the streaming detector, for an 8-D service vector or a single metric, over a
+// daily-seasonal stream long enough to include its periodic season re-estimation.
+void streaming(benchmark::State& state, std::size_t channels) {
+  constexpr std::size_t kSteps = 100000;
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> z(0, 1);
+  std::vector<double> data(kSteps * channels);
+  for (std::size_t t = 0; t < kSteps; ++t)
+    for (std::size_t c = 0; c < channels; ++c)
+      data[t * channels + c] = 100 * (c + 1) + 10 * std::sin(t * 0.2617993877991494) + z(rng);
+  stacklens::core::detect::StreamingDetector detector(channels);
+  std::size_t t = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(detector.update(std::span<const double>(data.data() + t * channels, channels)));
+    if (++t == kSteps) t = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+void BM_StreamingDetector8D(benchmark::State& state) {
+  streaming(state, 8);
+}
+void BM_StreamingDetector1D(benchmark::State& state) {
+  streaming(state, 1);
+}
+BENCHMARK(BM_StreamingDetector8D)->Iterations(400000);
+BENCHMARK(BM_StreamingDetector1D)->Iterations(400000);
+
+}  // namespace
+
+BENCHMARK_MAIN();
