@@ -1,0 +1,50 @@
+#pragma once
+// The workbench's in-memory form of one service's history: a time grid, named metric columns and
+// the labelled incident windows. Qt-free, so the logic that uses it is testable on its own.
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stacklens/core/records.h"
+#include "stacklens/core/timestamp.h"
+
+namespace stacklens::ui {
+
+/// A labelled incident: [start, end], both inclusive, UTC seconds.
+struct LabelWindow {
+  core::EpochSeconds start = 0;
+  core::EpochSeconds end = 0;
+  friend bool operator==(const LabelWindow&, const LabelWindow&) = default;
+};
+
+/// One service's samples. `timestamps` ascend strictly; `values[m][row]` is NaN when missing.
+struct ServiceData {
+  std::string name;
+  std::vector<core::EpochSeconds> timestamps;
+  std::vector<std::string> metrics;
+  std::vector<std::vector<double>> values;
+  std::vector<LabelWindow> labels;
+
+  std::size_t rowCount() const { return timestamps.size(); }
+  /// Index of the metric column, or -1.
+  int metricIndex(std::string_view metric) const;
+  /// The column of `metric`; empty when the service has no such metric.
+  std::span<const double> column(std::string_view metric) const;
+  /// True when all 8 features of core::kFeatureNames are present (the service format).
+  bool hasAllFeatures() const;
+  /// The rows as pipeline input samples (window = spacing of the grid, 3600 s by default).
+  /// Missing features are 0. Only meaningful when hasAllFeatures().
+  std::vector<core::ServiceMetrics> samples() const;
+  /// Rows whose timestamp lies in a label window, as 0/1 per row.
+  std::vector<bool> pointLabels() const;
+  /// The rows in [from, to] (inclusive), labels clipped to the range.
+  ServiceData slice(core::EpochSeconds from, core::EpochSeconds to) const;
+};
+
+/// Consecutive labelled rows (label ≠ 0) turned into windows [first row's time, last row's time].
+std::vector<LabelWindow> windowsFromPointLabels(std::span<const core::EpochSeconds> timestamps,
+                                                const std::vector<bool>& labels);
+
+}  // namespace stacklens::ui
