@@ -6,7 +6,7 @@
 #include <QStatusBar>
 #include <QtTest>
 
-#include "stacklens/ui/chart_presenter.h"
+#include "stacklens/ui/metric_view/chart_presenter.h"
 #include "stacklens/ui/main_window.h"
 
 using stacklens::ui::MainWindow;

@@ -8,7 +8,7 @@
 #include <QStatusBar>
 
 #include "stacklens/core/version.h"
-#include "stacklens/ui/chart_presenter.h"
+#include "stacklens/ui/metric_view/chart_presenter.h"
 
 namespace stacklens::ui {
 
