@@ -24,6 +24,7 @@
 #include <cmath>
 
 #include "stacklens/ui/metric_view/decimation.h"
+#include "stacklens/ui/severity_style.h"
 
 namespace stacklens::ui {
 namespace {
@@ -33,21 +34,6 @@ constexpr int kMinPaneHeight = 170;
 double toMs(core::EpochSeconds t) { return static_cast<double>(t) * 1000.0; }
 
 QDateTime toDateTime(core::EpochSeconds t) { return QDateTime::fromSecsSinceEpoch(t); }
-
-QColor severityColor(core::Severity s) {
-  switch (s) {
-    case core::Severity::kLow: return QColor(0xe0, 0xb4, 0x1b);
-    case core::Severity::kMedium: return QColor(0xf1, 0x8f, 0x01);
-    case core::Severity::kHigh: return QColor(0xd7, 0x26, 0x3d);
-    case core::Severity::kCritical: return QColor(0x8e, 0x10, 0x8e);
-  }
-  return Qt::red;
-}
-
-QString severityName(core::Severity s) {
-  const auto name = core::toString(s);
-  return QString::fromLatin1(name.data(), static_cast<qsizetype>(name.size()));
-}
 
 QString formatValue(double v) {
   if (!std::isfinite(v)) return QStringLiteral("–");

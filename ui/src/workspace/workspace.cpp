@@ -253,6 +253,28 @@ ServiceData Workspace::loadService(const std::string& name) const {
   return data;
 }
 
+std::pair<std::vector<core::EpochSeconds>, std::vector<double>> Workspace::loadMetric(const std::string& service,
+                                                                                    const std::string& metric,
+                                                                                    core::EpochSeconds from,
+                                                                                    core::EpochSeconds to) const {
+  Statement s(QSqlDatabase::database(connection_, false), path_,
+              QStringLiteral("SELECT x.ts, x.value FROM services s JOIN metrics m ON m.service_id = s.id"
+                             " JOIN samples x ON x.metric_id = m.id"
+                             " WHERE s.name = ? AND m.name = ? AND x.ts BETWEEN ? AND ? ORDER BY x.ts"));
+  QSqlQuery& q = s.bind(qstr(service))
+                     .bind(qstr(metric))
+                     .bind(QVariant::fromValue<qint64>(from))
+                     .bind(QVariant::fromValue<qint64>(to))
+                     .run();
+  std::pair<std::vector<core::EpochSeconds>, std::vector<double>> out;
+  while (q.next()) {
+    out.first.push_back(q.value(0).toLongLong());
+    const QVariant v = q.value(1);
+    out.second.push_back(v.isNull() ? std::numeric_limits<double>::quiet_NaN() : v.toDouble());
+  }
+  return out;
+}
+
 std::size_t Workspace::importServices(const std::vector<ServiceData>& services, const std::string& source) {
   QSqlDatabase db = QSqlDatabase::database(connection_, false);
   Transaction tx(db, path_);

@@ -19,6 +19,17 @@ struct LabelWindow {
   friend bool operator==(const LabelWindow&, const LabelWindow&) = default;
 };
 
+/// What the explorer needs to know about a service without loading its samples.
+struct ServiceSummary {
+  std::string name;
+  std::vector<std::string> metrics;
+  core::EpochSeconds first = 0;
+  core::EpochSeconds last = 0;
+  std::size_t samples = 0;  ///< rows of the time grid
+  int labelWindows = 0;
+  std::string source;  ///< the file it was imported from
+};
+
 /// One service's samples. `timestamps` ascend strictly; `values[m][row]` is NaN when missing.
 struct ServiceData {
   std::string name;

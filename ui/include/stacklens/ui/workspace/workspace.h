@@ -27,17 +27,6 @@ class WorkspaceError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// What the explorer needs to know about a service without loading its samples.
-struct ServiceSummary {
-  std::string name;
-  std::vector<std::string> metrics;
-  core::EpochSeconds first = 0;
-  core::EpochSeconds last = 0;
-  std::size_t samples = 0;  ///< rows of the time grid
-  int labelWindows = 0;
-  std::string source;  ///< the file it was imported from
-};
-
 /// A kept backtest: what was run and its result as a JSON document (see BacktestResult::toJson).
 struct StoredBacktest {
   int id = 0;
@@ -65,6 +54,13 @@ class Workspace {
   bool hasService(const std::string& name) const;
   /// All samples and labels of one service. Throws WorkspaceError for an unknown service.
   ServiceData loadService(const std::string& name) const;
+
+  /// One metric of one service in [from, to] (inclusive) as (timestamps, values): cheap, for
+  /// sparklines. Empty when the service or metric is unknown.
+  std::pair<std::vector<core::EpochSeconds>, std::vector<double>> loadMetric(const std::string& service,
+                                                                              const std::string& metric,
+                                                                              core::EpochSeconds from,
+                                                                              core::EpochSeconds to) const;
 
   /// Stores services in one transaction, replacing services of the same name (their samples,
   /// labels and detection results). Returns the number of values written. On any failure
