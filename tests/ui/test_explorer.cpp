@@ -3,10 +3,13 @@
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QTableView>
+#include <QTemporaryDir>
+#include <QTextStream>
 #include <QtTest>
 #include <cmath>
 
 #include "stacklens/ui/explorer/explorer_panel.h"
+#include "stacklens/ui/table_export.h"
 
 using namespace stacklens::ui;
 namespace core = stacklens::core;
@@ -109,6 +112,26 @@ class TestExplorer : public QObject {
     QCOMPARE(column(*proxy, ServiceTableModel::kName), QStringList{"payments"});
     QCOMPARE(proxy->index(0, ServiceTableModel::kLastDay).data(ServiceTableModel::kCountsRole).toList(),
              (QVariantList{0, 0, 0, 1}));
+  }
+
+  void exportsTheTableAsShownToCsv() {
+    ExplorerPanel panel;
+    panel.setServices({health("a,b", {0, 0, 0, 1}, {1, 0, 0, 1}), health("db", {}, {})});
+    panel.filterEdit()->setText("a");
+    QString csv;
+    QTextStream out(&csv);
+    writeModelCsv(*panel.proxy(), out);
+    const QStringList lines = csv.split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 2);  // header + the one row the filter leaves
+    QCOMPARE(lines[0], QString("Service,Health,24 h,7 days,Last week,Samples"));
+    QVERIFY2(lines[1].startsWith("\"a,b\",critical,\"1 critical, 0 high, 0 medium, 0 low\",\"1 critical, 0 high, 0 medium, 1 low\","),
+             qPrintable(lines[1]));
+    QCOMPARE(csvField("say \"hi\""), QString("\"say \"\"hi\"\"\""));
+    QTemporaryDir dir;
+    QVERIFY(writeModelCsv(*panel.proxy(), dir.filePath("t.csv")));
+    QString error;
+    QVERIFY(!writeModelCsv(*panel.proxy(), dir.filePath("missing/dir/t.csv"), &error));
+    QVERIFY(error.contains("missing/dir/t.csv"));
   }
 
   void selectionEmitsTheServiceAndSurvivesARefresh() {

@@ -1,25 +1,58 @@
 #include "stacklens/ui/main_window.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
 #include <QFileDialog>
+#include <QFileInfo>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSettings>
 #include <QStatusBar>
+#include <QTableView>
 
+#include "stacklens/connect/csv_table.h"
 #include "stacklens/core/version.h"
+#include "stacklens/ui/explorer/explorer_panel.h"
 #include "stacklens/ui/metric_view/chart_presenter.h"
+#include "stacklens/ui/metric_view/metric_view.h"
+#include "stacklens/ui/metric_view/metric_view_model.h"
+#include "stacklens/ui/status_activity.h"
+#include "stacklens/ui/table_export.h"
+#include "stacklens/ui/workspace/demo_workspace.h"
+#include "stacklens/ui/workspace/workspace.h"
 
 namespace stacklens::ui {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), chart_(new ChartPresenter(this)) {
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), metricView_(new MetricView(this)) {
+  initResources();
   setObjectName("mainWindow");
   setWindowTitle(tr("StackLens Workbench"));
-  chart_->setPlaceholder(tr("Open a workspace (File ▸ Open Workspace…) to see a service's metrics"));
-  setCentralWidget(chart_);
+  chartArea()->setPlaceholder(tr("Open a workspace (File ▸ Open Workspace…) to see a service's metrics"));
+  setCentralWidget(metricView_);
+  activity_ = new StatusActivity(statusBar());
+  createDocks();
   createMenus();
   statusBar()->showMessage(tr("Ready: no workspace open"));
-  resize(1280, 800);
+  resize(1400, 880);
+  connect(this, &MainWindow::openWorkspaceRequested, this, &MainWindow::openWorkspace);
+}
+
+MainWindow::~MainWindow() = default;
+
+ChartPresenter* MainWindow::chartArea() const { return metricView_->presenter(); }
+
+void MainWindow::createDocks() {
+  explorer_ = new ExplorerPanel;
+  auto* dock = new QDockWidget(tr("Services"), this);
+  dock->setObjectName("servicesDock");
+  dock->setWidget(explorer_);
+  addDockWidget(Qt::LeftDockWidgetArea, dock);
+  resizeDocks({dock}, {500}, Qt::Horizontal);
+  connect(explorer_, &ExplorerPanel::serviceSelected, this, &MainWindow::showService);
 }
 
 void MainWindow::createMenus() {
@@ -30,12 +63,53 @@ void MainWindow::createMenus() {
     if (!path.isEmpty()) emit openWorkspaceRequested(path);
   });
   openWorkspace_->setShortcut(QKeySequence::Open);
+  file->addAction(tr("&New Workspace…"), this, [this] {
+    QString path = QFileDialog::getSaveFileName(this, tr("New Workspace"), QString(), tr("StackLens workspaces (*.stacklens)"));
+    if (path.isEmpty()) return;
+    if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".stacklens");
+    openWorkspace(path);
+  })->setShortcut(QKeySequence::New);
+  file->addAction(tr("Open the &Demo Workspace"), this, [this] {
+    try {
+      openWorkspace(ensureDemoWorkspace(defaultDemoWorkspacePath()));
+    } catch (const std::exception& e) {
+      reportError(tr("Demo workspace"), QString::fromStdString(e.what()));
+    }
+  });
+  import_ = file->addAction(tr("&Import CSV…"), this, &MainWindow::chooseImportFiles);
+  import_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+  import_->setEnabled(false);
+  file->addSeparator();
+  exportChart_ = file->addAction(tr("Export &Chart…"), this, &MainWindow::exportChart);
+  exportChart_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+  exportTable_ = file->addAction(tr("Export Services &Table…"), this, &MainWindow::exportTable);
+  exportTable_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
   file->addSeparator();
   quit_ = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit_->setShortcut(QKeySequence::Quit);
   quit_->setMenuRole(QAction::QuitRole);
 
-  menuBar()->addMenu(tr("&View"))->setObjectName("viewMenu");
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  edit->setObjectName("editMenu");
+  edit->addAction(tr("&Find Service"), this, [this] {
+    explorer_->filterEdit()->setFocus();
+    explorer_->filterEdit()->selectAll();
+  })->setShortcut(QKeySequence::Find);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->setObjectName("viewMenu");
+  view->addAction(tr("Zoom &In"), chartArea(), &ChartPresenter::zoomIn)->setShortcut(QKeySequence::ZoomIn);
+  view->addAction(tr("Zoom &Out"), chartArea(), &ChartPresenter::zoomOut)->setShortcut(QKeySequence::ZoomOut);
+  view->addAction(tr("&Reset Zoom"), chartArea(), &ChartPresenter::resetZoom)->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+  view->addAction(tr("Pan &Left"), chartArea(), [this] { chartArea()->pan(-0.25); })->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Left));
+  view->addAction(tr("Pan Ri&ght"), chartArea(), [this] { chartArea()->pan(0.25); })->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Right));
+  view->addSeparator();
+  darkTheme_ = view->addAction(tr("&Dark Theme"));
+  darkTheme_->setCheckable(true);
+  darkTheme_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+  connect(darkTheme_, &QAction::toggled, this, [this](bool dark) { setTheme(dark ? Theme::kDark : Theme::kLight); });
+  view->addSeparator();
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About StackLens"), this, &MainWindow::showAbout);
@@ -45,6 +119,156 @@ void MainWindow::showAbout() {
   QMessageBox::about(this, tr("About StackLens"),
                      tr("<b>StackLens Workbench %1</b><p>Anomaly detection and forecasting for service metrics.</p>")
                          .arg(QString::fromLatin1(stacklens::kVersion)));
+}
+
+void MainWindow::reportError(const QString& title, const QString& message) {
+  statusBar()->showMessage(message, 15000);
+  if (errorHandler_) {
+    errorHandler_(title, message);
+  } else {
+    QMessageBox::critical(this, title, message);
+  }
+}
+
+bool MainWindow::openWorkspace(const QString& path) {
+  std::unique_ptr<Workspace> ws;
+  try {
+    ws = Workspace::open(path);
+  } catch (const std::exception& e) {
+    reportError(tr("Cannot open workspace"), QString::fromStdString(e.what()));
+    return false;
+  }
+  workspace_ = std::move(ws);
+  currentService_.clear();
+  metricView_->model()->setService(nullptr);
+  import_->setEnabled(true);
+  setWindowTitle(tr("%1 — StackLens Workbench").arg(QFileInfo(path).fileName()));
+  refreshExplorer();
+  statusBar()->showMessage(tr("Opened %1: %2 services").arg(path).arg(explorer_->model()->rowCount()), 8000);
+  emit workspaceOpened(path);
+  // Show the most urgent service first (the explorer sorts by health).
+  if (explorer_->proxy()->rowCount() > 0)
+    selectService(explorer_->proxy()->index(0, ServiceTableModel::kName).data().toString());
+  return true;
+}
+
+void MainWindow::refreshExplorer() {
+  std::vector<ServiceHealth> rows;
+  if (workspace_) {
+    const std::vector<ServiceSummary> services = workspace_->services();
+    core::EpochSeconds now = 0;
+    for (const ServiceSummary& s : services) now = std::max(now, s.last);
+    for (const ServiceSummary& s : services) {
+      const auto [t, v] = workspace_->loadMetric(s.name, sparklineMetric(s.metrics), now - kWeekSeconds, now);
+      rows.push_back(summarizeHealth(s, workspace_->anomalies(s.name), t, v, now));
+    }
+  }
+  explorer_->setServices(std::move(rows));
+}
+
+bool MainWindow::importCsvFiles(const QStringList& paths) {
+  if (!workspace_) {
+    reportError(tr("Import"), tr("Open or create a workspace first."));
+    return false;
+  }
+  activity_->set(QStringLiteral("import"), tr("importing %n file(s)", nullptr, static_cast<int>(paths.size())));
+  try {
+    const Workspace::ImportSummary summary = workspace_->importCsvFiles(paths);
+    activity_->finish(QStringLiteral("import"), tr("Imported %1 values into %2").arg(summary.values).arg(summary.services.join(", ")));
+    refreshExplorer();
+    if (!summary.services.isEmpty()) selectService(summary.services.front());
+    return true;
+  } catch (const std::exception& e) {
+    activity_->finish(QStringLiteral("import"));
+    reportError(tr("Import failed: nothing was imported"), QString::fromStdString(e.what()));
+    return false;
+  }
+}
+
+void MainWindow::chooseImportFiles() {
+  const QStringList paths = QFileDialog::getOpenFileNames(
+      this, tr("Import CSV"), QString(),
+      tr("CSV files: timestamp,value[,label] or the service format (*.csv);;All files (*)"));
+  if (!paths.isEmpty()) importCsvFiles(paths);
+}
+
+bool MainWindow::selectService(const QString& name) { return explorer_->selectService(name); }
+
+void MainWindow::showService(const QString& name) {
+  if (!workspace_ || name == currentService_) return;
+  try {
+    auto service = std::make_shared<const ServiceData>(workspace_->loadService(name.toStdString()));
+    currentService_ = name;
+    metricView_->model()->setService(service);
+    ServiceResults stored;
+    stored.anomalies = workspace_->anomalies(name.toStdString());
+    if (!stored.anomalies.empty()) metricView_->model()->setResults(std::move(stored));
+    emit serviceShown(name);
+  } catch (const std::exception& e) {
+    reportError(tr("Cannot load service"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::setTheme(Theme theme) {
+  theme_ = theme;
+  {
+    const QSignalBlocker block(darkTheme_);
+    darkTheme_->setChecked(theme == Theme::kDark);
+  }
+  if (auto* app = qobject_cast<QApplication*>(QCoreApplication::instance())) applyTheme(*app, theme);
+  chartArea()->setDarkTheme(theme == Theme::kDark);
+}
+
+void MainWindow::exportChart() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export Chart"), currentService_ + QStringLiteral(".png"),
+                                                    tr("PNG image (*.png);;SVG drawing (*.svg)"));
+  if (path.isEmpty()) return;
+  QString error;
+  if (!chartArea()->exportImage(path, &error)) return reportError(tr("Export chart"), error);
+  statusBar()->showMessage(tr("Chart saved to %1").arg(path), 8000);
+}
+
+void MainWindow::exportTable() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export Services Table"), QStringLiteral("services.csv"),
+                                                    tr("CSV (*.csv)"));
+  if (path.isEmpty()) return;
+  QString error;
+  if (!writeModelCsv(*explorer_->proxy(), path, &error)) return reportError(tr("Export table"), error);
+  statusBar()->showMessage(tr("Table saved to %1").arg(path), 8000);
+}
+
+void MainWindow::saveSession(QSettings& settings) const {
+  settings.beginGroup(QStringLiteral("session"));
+  settings.setValue(QStringLiteral("workspace"), workspace_ ? workspace_->path() : QString());
+  settings.setValue(QStringLiteral("geometry"), saveGeometry());
+  settings.setValue(QStringLiteral("windowState"), saveState());
+  settings.setValue(QStringLiteral("service"), currentService_);
+  settings.setValue(QStringLiteral("metrics"), metricView_->model()->metrics());
+  settings.endGroup();
+  settings.setValue(QStringLiteral("preferences/theme"), themeName(theme_));
+}
+
+void MainWindow::restoreSession(QSettings& settings, bool reopenWorkspace) {
+  setTheme(themeFromName(settings.value(QStringLiteral("preferences/theme")).toString()));
+  settings.beginGroup(QStringLiteral("session"));
+  restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray());
+  restoreState(settings.value(QStringLiteral("windowState")).toByteArray());
+  const QString path = settings.value(QStringLiteral("workspace")).toString();
+  const QString service = settings.value(QStringLiteral("service")).toString();
+  const QStringList metrics = settings.value(QStringLiteral("metrics")).toStringList();
+  settings.endGroup();
+  if (!reopenWorkspace || path.isEmpty() || !QFileInfo::exists(path)) return;
+  if (!openWorkspace(path)) return;
+  if (!service.isEmpty()) selectService(service);
+  if (!metrics.isEmpty()) metricView_->model()->setMetrics(metrics);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (saveSessionOnClose_) {
+    QSettings settings;
+    saveSession(settings);
+  }
+  QMainWindow::closeEvent(event);
 }
 
 }  // namespace stacklens::ui

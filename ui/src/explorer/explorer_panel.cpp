@@ -103,6 +103,7 @@ ExplorerPanel::ExplorerPanel(QWidget* parent)
       severity_(new QComboBox),
       table_(new QTableView) {
   setObjectName("explorerPanel");
+  setMinimumWidth(420);
   proxy_->setSourceModel(model_);
   filter_->setObjectName("serviceFilter");
   filter_->setPlaceholderText(tr("Filter services…"));
@@ -129,7 +130,7 @@ ExplorerPanel::ExplorerPanel(QWidget* parent)
   table_->setItemDelegateForColumn(ServiceTableModel::kTrend, new SparklineDelegate(table_));
   QHeaderView* header = table_->horizontalHeader();
   header->setSectionResizeMode(QHeaderView::ResizeToContents);
-  header->setSectionResizeMode(ServiceTableModel::kName, QHeaderView::Stretch);
+  header->setStretchLastSection(false);
   header->setSectionResizeMode(ServiceTableModel::kTrend, QHeaderView::Fixed);
   header->resizeSection(ServiceTableModel::kTrend, 96);
   header->setSectionHidden(ServiceTableModel::kSamples, true);

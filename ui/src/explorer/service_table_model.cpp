@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "stacklens/ui/severity_style.h"
+#include "stacklens/ui/table_export.h"
 
 namespace stacklens::ui {
 namespace {
@@ -70,7 +71,7 @@ QVariant ServiceTableModel::data(const QModelIndex& index, int role) const {
       if (role == Qt::DisplayRole) return total(counts);
       if (role == kCountsRole) return countList(counts);
       if (role == kSortRole) return ServiceHealth::urgency(counts);
-      if (role == Qt::ToolTipRole) return breakdown(counts);
+      if (role == Qt::ToolTipRole || role == kExportRole) return breakdown(counts);
       break;
     }
     case kTrend:
@@ -81,6 +82,11 @@ QVariant ServiceTableModel::data(const QModelIndex& index, int role) const {
         return 0.0;
       }
       if (role == Qt::ToolTipRole) return tr("%1 over the last week").arg(QString::fromStdString(h.sparkMetric));
+      if (role == kExportRole) {
+        QStringList values;
+        for (double v : h.sparkline) values << (std::isfinite(v) ? QString::number(v, 'g', 6) : QString());
+        return QString::fromStdString(h.sparkMetric) + QLatin1Char(':') + values.join(QLatin1Char(' '));
+      }
       break;
     case kSamples:
       if (role == Qt::DisplayRole || role == kSortRole) return static_cast<qulonglong>(h.samples);

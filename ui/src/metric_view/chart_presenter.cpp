@@ -9,7 +9,6 @@
 #include <QGraphicsLineItem>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QLegendMarker>
 #include <QLineSeries>
 #include <QMouseEvent>
 #include <QPainter>
@@ -30,6 +29,8 @@ namespace stacklens::ui {
 namespace {
 
 constexpr int kMinPaneHeight = 170;
+constexpr qreal kPlotLeft = 78;  // room for the value axis' labels
+constexpr qreal kPlotRight = 18;
 
 double toMs(core::EpochSeconds t) { return static_cast<double>(t) * 1000.0; }
 
@@ -92,6 +93,7 @@ ChartPresenter::ChartPresenter(QWidget* parent)
       panesWidget_(new QWidget),
       panesLayout_(new QVBoxLayout(panesWidget_)),
       readoutLabel_(new QLabel),
+      legendLabel_(new QLabel),
       redrawTimer_(new QTimer(this)) {
   setObjectName("chartPresenter");
   placeholderChart_->legend()->hide();
@@ -108,12 +110,16 @@ ChartPresenter::ChartPresenter(QWidget* parent)
     connect(b, &QToolButton::clicked, this, slot);
     tools->addWidget(b);
   };
-  addTool(QStringLiteral("＋"), tr("Zoom in (Ctrl++)"), &ChartPresenter::zoomIn);
-  addTool(QStringLiteral("－"), tr("Zoom out (Ctrl+-)"), &ChartPresenter::zoomOut);
-  addTool(tr("Reset"), tr("Show everything (Ctrl+0)"), &ChartPresenter::resetZoom);
+  addTool(tr("Zoom in"), tr("Zoom in (Ctrl++, or the mouse wheel)"), &ChartPresenter::zoomIn);
+  addTool(tr("Zoom out"), tr("Zoom out (Ctrl+-)"), &ChartPresenter::zoomOut);
+  addTool(tr("Reset"), tr("Show everything (Ctrl+0, or double-click)"), &ChartPresenter::resetZoom);
+  tools->addSpacing(12);
+  legendLabel_->setObjectName("chartLegend");
+  tools->addWidget(legendLabel_, 1);
   readoutLabel_->setObjectName("crosshairReadout");
   readoutLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  tools->addWidget(readoutLabel_, 1);
+  readoutLabel_->setContentsMargins(8, 0, 8, 0);
+  readoutLabel_->setMinimumHeight(QFontMetrics(readoutLabel_->font()).height() + 2);
 
   panesLayout_->setContentsMargins(0, 0, 0, 0);
   panesLayout_->setSpacing(0);
@@ -128,6 +134,7 @@ ChartPresenter::ChartPresenter(QWidget* parent)
   layout->setContentsMargins(0, 0, 0, 0);
   layout->setSpacing(0);
   layout->addLayout(tools);
+  layout->addWidget(readoutLabel_);
   layout->addWidget(scroll, 1);
 
   redrawTimer_->setSingleShot(true);
@@ -208,7 +215,6 @@ void ChartPresenter::rebuildPanes() {
     pane->x = new QDateTimeAxis;
     pane->x->setTickCount(7);
     pane->y = new QValueAxis;
-    pane->y->setLabelFormat(QStringLiteral("%.4g"));
     pane->chart->addAxis(pane->x, Qt::AlignBottom);
     pane->chart->addAxis(pane->y, Qt::AlignLeft);
 
@@ -241,12 +247,7 @@ void ChartPresenter::rebuildPanes() {
       pane->marks[static_cast<std::size_t>(s)] = marks;
       pane->attach(marks);
     }
-    // Only the top pane carries a legend; the others would repeat it.
-    if (i == 0) {
-      pane->chart->legend()->setAlignment(Qt::AlignTop);
-    } else {
-      pane->chart->legend()->hide();
-    }
+    pane->chart->legend()->hide();  // one legend for all panes, above them (updateLegend)
     if (i + 1 < plots_.size()) pane->x->setLabelsVisible(false);
     pane->crosshair = new QGraphicsLineItem;
     pane->crosshair->setZValue(1000);
@@ -281,7 +282,7 @@ void ChartPresenter::applyTheme(Pane& pane) {
   pane.threshold->setPen(QPen(QColor(0xd6, 0x27, 0x28), 1.4, Qt::DashLine));
   pane.breach->setBrush(QColor(0xd6, 0x27, 0x28, 45));
   pane.breach->setPen(Qt::NoPen);
-  pane.incidents->setBrush(dark_ ? QColor(0xb0, 0x9c, 0xd9, 45) : QColor(0x7e, 0x57, 0xc2, 35));
+  pane.incidents->setBrush(dark_ ? QColor(0xb0, 0x9c, 0xd9, 70) : QColor(0x7e, 0x57, 0xc2, 55));
   pane.incidents->setPen(Qt::NoPen);
   pane.capacity->setPen(QPen(QColor(0xff, 0x7f, 0x0e), 1.6, Qt::DotLine));
   pane.capacityLimit->setPen(QPen(QColor(0xff, 0x7f, 0x0e), 1.0, Qt::DashDotLine));
@@ -341,6 +342,7 @@ void ChartPresenter::redraw() {
   sinceRedraw_.restart();
   ++redrawCount_;
   for (std::size_t i = 0; i < panes_.size(); ++i) drawPane(*panes_[i], plots_[i]);
+  updateLegend();
   updateCrosshairItems();
   emit redrawn();
 }
@@ -412,9 +414,21 @@ void ChartPresenter::drawPane(Pane& pane, const MetricPlot& plot) {
   if (!(lo <= hi)) lo = 0, hi = 1;
   if (hi - lo < 1e-12) lo -= 0.5, hi += 0.5;
   const double pad = (hi - lo) * 0.06;
-  lo -= pad;
+  lo = lo >= 0 ? std::max(0.0, lo - pad) : lo - pad;  // non-negative metrics keep a zero floor
   hi += pad;
   pane.y->setRange(lo, hi);
+  pane.y->applyNiceNumbers();
+  lo = pane.y->min();
+  hi = pane.y->max();
+  const double step = (hi - lo) / std::max(1, pane.y->tickCount() - 1);
+  const int decimals = step > 0 ? std::clamp(static_cast<int>(-std::floor(std::log10(step))), 0, 6) : 2;
+  pane.y->setLabelFormat(QStringLiteral("%.%1f").arg(decimals));
+  // The same plot-area margins in every pane, so the time axes line up whatever the labels' width.
+  const QSizeF size = pane.chart->size();
+  const qreal top = 28;
+  const qreal bottom = pane.x->labelsVisible() ? 30 : 10;
+  if (size.width() > kPlotLeft + kPlotRight + 10 && size.height() > top + bottom + 10)
+    pane.chart->setPlotArea(QRectF(kPlotLeft, top, size.width() - kPlotLeft - kPlotRight, size.height() - top - bottom));
   pane.x->setRange(toDateTime(from_), toDateTime(to_));
   const core::EpochSeconds span = to_ - from_;
   pane.x->setFormat(span > 20 * 86400 ? QStringLiteral("MMM d") : span > 2 * 86400 ? QStringLiteral("MMM d HH:mm")
@@ -434,14 +448,35 @@ void ChartPresenter::drawPane(Pane& pane, const MetricPlot& plot) {
   pane.incidentUpper->replace(bandUp);
   pane.incidentLower->replace(bandDown);
 
-  // Legend entries only for what this chart actually shows.
-  for (QLegendMarker* marker : pane.chart->legend()->markers()) {
-    const auto* series = marker->series();
-    bool shown = true;
-    if (const auto* xy = qobject_cast<const QXYSeries*>(series)) shown = xy->count() > 0;
-    if (const auto* a = qobject_cast<const QAreaSeries*>(series)) shown = a->upperSeries()->count() > 0;
-    marker->setVisible(shown);
+}
+
+void ChartPresenter::updateLegend() {
+  // One entry per kind of thing any pane shows, in the colours the panes use.
+  QStringList entries;
+  auto entry = [&](const QColor& color, const QString& symbol, const QString& text) {
+    entries << QStringLiteral("<span style='color:%1'>%2</span>&nbsp;%3").arg(color.name(), symbol, text.toHtmlEscaped());
+  };
+  bool any[16] = {};
+  for (const auto& pane : panes_) {
+    any[0] = any[0] || pane->line->count() > 0;
+    for (std::size_t s = 0; s < 4; ++s) any[1 + s] = any[1 + s] || pane->marks[s]->count() > 0;
+    any[5] = any[5] || pane->forecastMean->count() > 0;
+    any[6] = any[6] || pane->threshold->count() > 0;
+    any[7] = any[7] || pane->breachUpper->count() > 0;
+    any[8] = any[8] || pane->incidentUpper->count() > 0;
+    any[9] = any[9] || pane->capacity->count() > 0;
   }
+  if (panes_.empty()) return legendLabel_->clear();
+  const Pane& p = *panes_.front();
+  if (any[0]) entry(p.line->pen().color(), QStringLiteral("━"), tr("observed"));
+  for (core::Severity s : core::kAllSeverities)
+    if (any[1 + static_cast<int>(s)]) entry(severityColor(s), QStringLiteral("●"), severityName(s));
+  if (any[5]) entry(p.forecastMean->pen().color(), QStringLiteral("┅"), tr("forecast and interval"));
+  if (any[6]) entry(p.threshold->pen().color(), QStringLiteral("┄"), tr("threshold"));
+  if (any[7]) entry(p.threshold->pen().color(), QStringLiteral("▮"), tr("predicted breach"));
+  if (any[8]) entry(p.incidents->brush().color(), QStringLiteral("▮"), tr("labelled incident"));
+  if (any[9]) entry(p.capacity->pen().color(), QStringLiteral("┈"), tr("capacity projection"));
+  legendLabel_->setText(entries.join(QStringLiteral("&nbsp;&nbsp;&nbsp;")));
 }
 
 ChartPresenter::Pane* ChartPresenter::paneOfViewport(QObject* viewport) const {

@@ -97,6 +97,7 @@ class ChartPresenter : public QWidget {
   void redraw();
   void drawPane(Pane& pane, const MetricPlot& plot);
   void updateCrosshairItems();
+  void updateLegend();
   void applyTheme(Pane& pane);
   Pane* paneOfViewport(QObject* viewport) const;
   std::optional<core::EpochSeconds> timeAt(const Pane& pane, QPointF viewportPos) const;
@@ -108,6 +109,7 @@ class ChartPresenter : public QWidget {
   QWidget* panesWidget_;
   QVBoxLayout* panesLayout_;
   QLabel* readoutLabel_;
+  QLabel* legendLabel_;
   QTimer* redrawTimer_;
   QElapsedTimer sinceRedraw_;
   core::EpochSeconds from_ = 0, to_ = 0;
