@@ -1,5 +1,3 @@
-#include <iostream>
-
 #include "commands.h"
 
 namespace stacklens::headless {
@@ -14,18 +12,14 @@ void addPlannedCommands(CLI::App& app) {
       {"predictive-alerter", "Run the predictive alerter (ml-anomalies in; predictive-alerts and PostgreSQL out)"},
       {"detect", "Score a CSV file for anomalies (stream or batch mode)"},
       {"forecast", "Forecast one or many series from a CSV file with ARIMA/SARIMA"},
-      {"simulate", "Generate a realistic fleet of services with labelled incidents"},
-      {"replay", "Produce a CSV file to a Kafka topic"},
       {"db", "Apply or report the PostgreSQL schema migrations"},
       {"eval", "Evaluate on public benchmarks (NAB, M4)"},
   };
   for (const auto& planned : kPlanned) {
     CLI::App* sub = app.add_subcommand(planned.name, planned.description);
     sub->allow_extras();
-    sub->callback([name = std::string(planned.name)] {
-      std::cerr << "stacklens " << name << ": not available in this build yet\n";
-      throw CLI::RuntimeError(2);
-    });
+    sub->callback(
+        [name = std::string(planned.name)] { failCommand(name, "not available in this build yet", kExitBadInput); });
   }
 }
 

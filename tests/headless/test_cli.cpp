@@ -18,8 +18,8 @@ Run runStacklens(const QStringList& arguments) {
           QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
 }
 
-const QStringList kSubcommands = {"ml-service", "predictive-alerter", "detect", "forecast", "simulate",
-                                  "replay",     "db",                 "eval",   "mock-cluster"};
+const QStringList kSubcommands = {"ml-service", "predictive-alerter", "detect", "forecast", "simulate", "replay", "db",
+                                  "eval",       "mock-cluster"};
 
 }  // namespace
 
