@@ -7,7 +7,10 @@
 
 #include "stacklens/connect/csv_table.h"
 #include "stacklens/ui/workspace/csv_import.h"
+#include "stacklens/ui/workspace/demo_workspace.h"
 #include "stacklens/ui/workspace/workspace.h"
+#include "stacklens/connect/service_metrics_csv.h"
+#include <fstream>
 
 using stacklens::connect::CsvError;
 using stacklens::ui::LabelWindow;
@@ -96,7 +99,7 @@ class TestWorkspace : public QObject {
     csv += "2024-01-01T02:00:00Z,api,0.5,150,100,50,1000,500,0.3,10000,1\n";
     csv += "2024-01-01T00:00:00Z,api,0.4,140,90,45,900,450,0.2,9000,0\n";
     csv += "2024-01-01T00:00:00Z,db,1.5,30,20,10,10,5,0.1,500,0\n";
-    csv += "2024-01-01T01:00:00Z,api,0.6,NA,95,47,950,470,0.25,9500,1\n";
+    csv += "2024-01-01T01:00:00Z,api,0.6,145,95,47,950,470,0.25,9500,1\n";
     csv += "2024-01-01T03:00:00Z,api,0.4,140,90,45,900,450,0.2,9000,0\n";
     const QString path = writeFile(dir, "fleet.csv", csv);
     auto ws = Workspace::open(dir.filePath("w.stacklens"));
@@ -109,13 +112,23 @@ class TestWorkspace : public QObject {
     QCOMPARE(api.rowCount(), std::size_t(4));
     QCOMPARE(api.timestamps.front(), *core::parseTimestamp("2024-01-01T00:00:00Z"));
     QCOMPARE(api.column("error_rate")[1], 0.6);
-    QVERIFY(std::isnan(api.column("latency_p99_ms")[1]));  // NA is stored as NULL and read back as NaN
+    QCOMPARE(api.column("latency_p99_ms")[1], 145.0);
     QCOMPARE(api.labels, (std::vector<LabelWindow>{{*core::parseTimestamp("2024-01-01T01:00:00Z"),
                                                     *core::parseTimestamp("2024-01-01T02:00:00Z")}}));
     const auto samples = api.samples();
     QCOMPARE(samples[2].totalRequests, 10000.0);
     QCOMPARE(samples[2].windowSeconds, 3600);
     QCOMPARE(ws->loadService("db").rowCount(), std::size_t(1));
+  }
+
+  void missingValuesOfASingleSeriesAreKept() {
+    QTemporaryDir dir;
+    auto ws = Workspace::open(dir.filePath("w.stacklens"));
+    ws->importCsvFiles({writeFile(dir, "gappy.csv", "timestamp,value\n2024-01-01,1\n2024-01-02,NA\n2024-01-03,3\n")});
+    const ServiceData d = ws->loadService("gappy");
+    QCOMPARE(d.rowCount(), std::size_t(3));
+    QVERIFY(std::isnan(d.values[0][1]));  // NA is stored as NULL and read back as NaN
+    QCOMPARE(d.values[0][2], 3.0);
   }
 
   void brokenFilesNameTheLineAndImportNothing_data() {
@@ -130,7 +143,14 @@ class TestWorkspace : public QObject {
     QTest::newRow("repeated timestamp") << head + good + "2024-01-01T00:00:00Z,db,1,1,1,1,1,1,1,1\n" + good
                                         << "broken.csv:4: column 'timestamp'";
     QTest::newRow("ragged row") << head + good + "2024-01-01T01:00:00Z,api,0.5\n" << "broken.csv:3";
-    QTest::newRow("missing feature") << QByteArray("timestamp,error_rate\n2024-01-01,1\n") << "broken.csv:1";
+    QTest::newRow("missing feature") << QByteArray("timestamp,error_rate\n2024-01-01,1\n") << "broken.csv:1: missing columns";
+    QTest::newRow("missing value") << head + good + "2024-01-01T01:00:00Z,api,0.5,,100,50,1000,500,0.3,10000\n"
+                                   << "broken.csv:3: column 'latency_p99_ms'";
+    QTest::newRow("negative value") << head + good + "2024-01-01T01:00:00Z,api,-1,1,100,50,1000,500,0.3,10000\n"
+                                    << "broken.csv:3: column 'error_rate'";
+    QTest::newRow("unknown column in the service format")
+        << QByteArray("timestamp,service,") + kFeatureHeader + ",colour\n2024-01-01,a,1,1,1,1,1,1,1,1,red\n"
+        << "broken.csv:1: column 'colour'";
     QTest::newRow("unknown column") << QByteArray("timestamp,value,colour\n2024-01-01,1,red\n")
                                     << "broken.csv:1: column 'colour'";
     QTest::newRow("bad label") << QByteArray("timestamp,value,label\n2024-01-01,1,0\n2024-01-02,2,yes\n")
@@ -185,6 +205,44 @@ class TestWorkspace : public QObject {
     QVERIFY(d.labels.empty());
     QVERIFY(ws->anomalies("s").empty());  // results of the old data went with it
     QCOMPARE(ws->services().front().source, std::string("second"));
+  }
+
+  void theDemoIsTheSimulatedFleetAsStacklensSimulateWritesIt() {
+    // `stacklens simulate --services 12 --days 42 --seed 42 --csv DIR` writes metrics.csv with
+    // connect's service-format writer; the demo workspace must hold exactly that fleet.
+    const auto config = stacklens::ui::demoFleetConfig();
+    QCOMPARE(config.services, 12);
+    QVERIFY(config.hours >= 30 * 24);
+    QTemporaryDir dir;
+    const std::string csvPath = dir.filePath("metrics.csv").toStdString();
+    {
+      std::ofstream out(csvPath);
+      const core::sim::FleetSimulator fleet(config);
+      stacklens::connect::writeServiceMetricsHeader(out, true);
+      for (int h = 0; h < config.hours; ++h)
+        for (const auto& sample : fleet.hour(h)) stacklens::connect::writeServiceMetricsRow(out, sample.metrics, sample.anomalous);
+    }
+    const auto imported = stacklens::ui::importCsvFile(csvPath).services;
+    const auto demo = stacklens::ui::simulatedServices(config);
+    QCOMPARE(imported.size(), demo.size());
+    int labelled = 0;
+    for (std::size_t s = 0; s < demo.size(); ++s) {
+      const auto it = std::find_if(imported.begin(), imported.end(), [&](const ServiceData& d) { return d.name == demo[s].name; });
+      QVERIFY(it != imported.end());
+      QCOMPARE(it->timestamps, demo[s].timestamps);
+      QCOMPARE(it->pointLabels(), demo[s].pointLabels());
+      for (std::size_t m = 0; m < demo[s].metrics.size(); ++m)
+        for (std::size_t r = 0; r < demo[s].rowCount(); ++r)
+          QVERIFY(std::abs(it->values[m][r] - demo[s].values[m][r]) <= 1e-9 * std::max(1.0, std::abs(demo[s].values[m][r])));
+      labelled += static_cast<int>(demo[s].labels.size());
+    }
+    QVERIFY(labelled >= 12);  // about one incident per service and week after the quiet week
+
+    const QString path = dir.filePath("demo.stacklens");
+    stacklens::ui::ensureDemoWorkspace(path);
+    auto ws = Workspace::open(path);
+    QCOMPARE(ws->services().size(), std::size_t(12));
+    QCOMPARE(ws->services().front().samples, std::size_t(config.hours));
   }
 
   void keepsResultsAndBacktests() {

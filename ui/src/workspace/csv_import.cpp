@@ -1,5 +1,7 @@
 #include "stacklens/ui/workspace/csv_import.h"
 
+#include "stacklens/connect/service_metrics_csv.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -20,86 +22,88 @@ bool parseLabel(const CsvTable& table, std::size_t row, std::size_t column) {
   table.fail(row, column, "label must be 0 or 1 (or true/false), not '" + text + "'");
 }
 
+// One data row, whatever the layout: its service, time, metric values and label.
+struct Row {
+  std::string service;
+  core::EpochSeconds t = 0;
+  std::vector<double> values;
+  bool label = false;
+};
+
+// Any column the layout does not use is a mistake the user should hear about, not lose silently.
+void rejectUnknownColumns(const CsvTable& table, const std::vector<std::string>& known) {
+  for (const std::string& name : table.header)
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      throw CsvError(table.source + ":1: column '" + name + "': not a column of this layout");
+}
 
 }  // namespace
 
 CsvImport interpretCsv(const CsvTable& table, const std::string& defaultService) {
-  const int timeColumn = table.columnIndex("timestamp");
-  if (timeColumn < 0) throw CsvError(table.source + ":1: no 'timestamp' column in the header");
-  const int serviceColumn = table.columnIndex("service");
-  const int labelColumn = table.columnIndex("label");
-  const int windowColumn = table.columnIndex("window");
-
-  CsvImport result;
-  std::vector<std::string> metricNames;
-  std::vector<std::size_t> metricColumns;
-  const int valueColumn = table.columnIndex("value");
+  if (table.columnIndex("timestamp") < 0) throw CsvError(table.source + ":1: no 'timestamp' column in the header");
   const bool anyFeature = std::any_of(core::kFeatureNames.begin(), core::kFeatureNames.end(),
                                       [&](std::string_view f) { return table.columnIndex(f) >= 0; });
-  if (valueColumn >= 0 && !anyFeature) {
-    result.layout = CsvLayout::kSingleValue;
-    metricNames = {"value"};
-    metricColumns = {static_cast<std::size_t>(valueColumn)};
-  } else if (anyFeature) {
+  const int valueColumn = table.columnIndex("value");
+  CsvImport result;
+  std::vector<std::string> metricNames;
+  std::vector<Row> rows(table.rowCount());
+  if (anyFeature) {
+    // The service format has one interpretation in the project: connect's (also `replay`'s).
     result.layout = CsvLayout::kServiceMetrics;
-    for (std::string_view feature : core::kFeatureNames) {
-      const int c = table.columnIndex(feature);
-      if (c < 0) throw CsvError(table.source + ":1: the service format needs a '" + std::string(feature) + "' column");
-      metricNames.emplace_back(feature);
-      metricColumns.push_back(static_cast<std::size_t>(c));
+    std::vector<std::string> known{"timestamp", "service", "window", "label"};
+    known.insert(known.end(), core::kFeatureNames.begin(), core::kFeatureNames.end());
+    const connect::ServiceMetricsTable parsed = connect::toServiceMetrics(table, defaultService);
+    rejectUnknownColumns(table, known);
+    metricNames.assign(core::kFeatureNames.begin(), core::kFeatureNames.end());
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const core::ServiceMetrics& m = parsed.samples[r];
+      const core::FeatureVector f = m.features();
+      rows[r] = {m.service, m.timestamp, {f.begin(), f.end()}, !parsed.labels.empty() && parsed.labels[r]};
     }
+  } else if (valueColumn >= 0) {
+    result.layout = CsvLayout::kSingleValue;
+    rejectUnknownColumns(table, {"timestamp", "value", "label"});
+    metricNames = {"value"};
+    const auto timeColumn = static_cast<std::size_t>(table.columnIndex("timestamp"));
+    const int labelColumn = table.columnIndex("label");
+    for (std::size_t r = 0; r < rows.size(); ++r)
+      rows[r] = {defaultService, table.time(r, timeColumn), {table.number(r, static_cast<std::size_t>(valueColumn))},
+                 labelColumn >= 0 && parseLabel(table, r, static_cast<std::size_t>(labelColumn))};
   } else {
     throw CsvError(table.source +
                    ":1: unknown layout: expected 'timestamp,value[,label]' or the service format "
                    "'timestamp,service,error_rate,latency_p99_ms,...'");
   }
-  // Any other column is a mistake the user should hear about rather than silently lose.
-  for (std::size_t c = 0; c < table.header.size(); ++c) {
-    const int ci = static_cast<int>(c);
-    const bool known = ci == timeColumn || ci == serviceColumn || ci == labelColumn || ci == windowColumn ||
-                       std::find(metricColumns.begin(), metricColumns.end(), c) != metricColumns.end();
-    if (!known) throw CsvError(table.source + ":1: column '" + table.header[c] + "': not a column of this layout");
-  }
+  if (rows.empty()) throw CsvError(table.source + ": no data rows");
 
   std::map<std::string, std::vector<std::size_t>> byService;  // rows of each service, file order
-  std::vector<std::string> order;  // services in order of first appearance
-  for (std::size_t r = 0; r < table.rowCount(); ++r) {
-    std::string name = defaultService;
-    if (serviceColumn >= 0) {
-      name = table.rows[r][static_cast<std::size_t>(serviceColumn)];
-      if (name.empty()) table.fail(r, static_cast<std::size_t>(serviceColumn), "empty service name");
-    }
-    auto [it, inserted] = byService.try_emplace(name);
-    if (inserted) order.push_back(name);
+  std::vector<std::string> order;                             // services in order of first appearance
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    auto [it, inserted] = byService.try_emplace(rows[r].service);
+    if (inserted) order.push_back(rows[r].service);
     it->second.push_back(r);
   }
-  if (order.empty()) throw CsvError(table.source + ": no data rows");
-
+  const auto timeColumn = static_cast<std::size_t>(table.columnIndex("timestamp"));
   for (const std::string& name : order) {
-    const std::vector<std::size_t>& rows = byService[name];
-    std::vector<core::EpochSeconds> times(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) times[i] = table.time(rows[i], static_cast<std::size_t>(timeColumn));
-    std::vector<std::size_t> perm(rows.size());
-    std::iota(perm.begin(), perm.end(), 0);
-    std::stable_sort(perm.begin(), perm.end(), [&](std::size_t a, std::size_t b) { return times[a] < times[b]; });
-
+    std::vector<std::size_t>& members = byService[name];
+    std::stable_sort(members.begin(), members.end(), [&](std::size_t a, std::size_t b) { return rows[a].t < rows[b].t; });
     ServiceData data;
     data.name = name;
     data.metrics = metricNames;
-    data.values.assign(metricColumns.size(), std::vector<double>(rows.size()));
-    data.timestamps.resize(rows.size());
-    std::vector<bool> labels(rows.size(), false);
-    for (std::size_t i = 0; i < perm.size(); ++i) {
-      const std::size_t row = rows[perm[i]];
-      data.timestamps[i] = times[perm[i]];
-      if (i > 0 && data.timestamps[i] == data.timestamps[i - 1]) {
-        const std::size_t earlier = rows[perm[i - 1]];
-        table.fail(std::max(row, earlier), static_cast<std::size_t>(timeColumn),
+    data.values.assign(metricNames.size(), std::vector<double>(members.size()));
+    data.timestamps.resize(members.size());
+    std::vector<bool> labels(members.size(), false);
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      const Row& row = rows[members[i]];
+      data.timestamps[i] = row.t;
+      if (i > 0 && row.t == data.timestamps[i - 1]) {
+        const std::size_t earlier = members[i - 1];
+        table.fail(std::max(members[i], earlier), timeColumn,
                    "timestamp repeated for service '" + name + "' (also on line " +
-                       std::to_string(table.lines[std::min(row, earlier)]) + ")");
+                       std::to_string(table.lines[std::min(members[i], earlier)]) + ")");
       }
-      for (std::size_t m = 0; m < metricColumns.size(); ++m) data.values[m][i] = table.number(row, metricColumns[m]);
-      if (labelColumn >= 0) labels[i] = parseLabel(table, row, static_cast<std::size_t>(labelColumn));
+      for (std::size_t m = 0; m < metricNames.size(); ++m) data.values[m][i] = row.values[m];
+      labels[i] = row.label;
     }
     data.labels = windowsFromPointLabels(data.timestamps, labels);
     result.services.push_back(std::move(data));
