@@ -18,6 +18,11 @@ inline constexpr int kExitBadInput = 2;
 void addMockClusterCommand(CLI::App& app);
 void addSimulateCommand(CLI::App& app);
 void addReplayCommand(CLI::App& app);
+void addDbCommand(CLI::App& app);
+void addHealthcheckCommand(CLI::App& app);
+void addDetectCommand(CLI::App& app);
+/// `eval` subcommands take the `eval` parent.
+void addEvalNabCommand(CLI::App& eval);
 
 /// Subcommands whose implementation has not landed yet: listed in --help, and a clear error
 /// when invoked.

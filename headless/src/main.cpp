@@ -38,6 +38,12 @@ int main(int argc, char** argv) {
   stacklens::headless::addSimulateCommand(app);
   stacklens::headless::addReplayCommand(app);
   stacklens::headless::addMockClusterCommand(app);
+  stacklens::headless::addDbCommand(app);
+  stacklens::headless::addHealthcheckCommand(app);
+  stacklens::headless::addDetectCommand(app);
+  CLI::App* eval = app.add_subcommand("eval", "Evaluate on public benchmarks (NAB, M4)");
+  eval->require_subcommand(1);
+  stacklens::headless::addEvalNabCommand(*eval);
 
   bool showVersion = false;
   app.add_flag("-V,--version", showVersion, "Print the version and the subcommands, then exit");

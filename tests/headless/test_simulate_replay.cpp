@@ -1,7 +1,6 @@
 // `stacklens simulate` and `stacklens replay` as users run them, through the real mock cluster.
 #include <random>
 
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -10,25 +9,15 @@
 #include "stacklens/connect/message_codec.h"
 #include "stacklens/connect/service_metrics_csv.h"
 
+#include "run_stacklens.h"
 #include "test_servers.h"
 
 using namespace std::chrono_literals;
 using namespace stacklens;
+using stacklens::test::CliRun;
+using stacklens::test::runStacklens;
 
 namespace {
-
-struct Run {
-  int exitCode;
-  QString out;
-  QString err;
-};
-
-Run stacklensRun(const QStringList& arguments) {
-  QProcess process;
-  process.start(QStringLiteral(STACKLENS_BIN_DIR "/stacklens"), arguments);
-  if (!process.waitForFinished(120000)) return {-1, {}, "did not finish"};
-  return {process.exitCode(), process.readAllStandardOutput(), process.readAllStandardError()};
-}
 
 std::vector<core::ServiceMetrics> consumeMetrics(const std::string& topic, std::size_t expected) {
   connect::KafkaConsumer consumer({{"bootstrap.servers", test::kafkaBootstrap().toStdString()},
@@ -58,7 +47,7 @@ class TestSimulateReplay : public QObject {
  private slots:
   void simulateWritesLabelledCsv() {
     QTemporaryDir dir;
-    const Run run = stacklensRun(
+    const CliRun run = runStacklens(
         {"simulate", "--services", "4", "--days", "21", "--seed", "3", "--incident-rate", "2", "--csv", dir.path()});
     QVERIFY2(run.exitCode == 0, qPrintable(run.err));
     const auto table = connect::toServiceMetrics(connect::readCsvFile(dir.filePath("metrics.csv").toStdString()));
@@ -85,8 +74,8 @@ class TestSimulateReplay : public QObject {
   void simulateProducesToKafka() {
     STACKLENS_REQUIRE_KAFKA();
     const std::string topic = uniqueTopic("sim-");
-    const Run run = stacklensRun({"simulate", "--services", "3", "--hours", "50", "--kafka", test::kafkaBootstrap(),
-                                  "--topic", QString::fromStdString(topic)});
+    const CliRun run = runStacklens({"simulate", "--services", "3", "--hours", "50", "--kafka", test::kafkaBootstrap(),
+                                     "--topic", QString::fromStdString(topic)});
     QVERIFY2(run.exitCode == 0, qPrintable(run.err));
     const auto received = consumeMetrics(topic, 150);
     QCOMPARE(received.size(), std::size_t(150));
@@ -95,10 +84,10 @@ class TestSimulateReplay : public QObject {
   void replayProducesEveryRowKeyedByService() {
     STACKLENS_REQUIRE_KAFKA();
     QTemporaryDir dir;
-    QVERIFY(stacklensRun({"simulate", "--services", "2", "--hours", "30", "--csv", dir.path()}).exitCode == 0);
+    QVERIFY(runStacklens({"simulate", "--services", "2", "--hours", "30", "--csv", dir.path()}).exitCode == 0);
     const std::string topic = uniqueTopic("replay-");
-    const Run run = stacklensRun({"replay", dir.filePath("metrics.csv"), "--kafka", test::kafkaBootstrap(), "--topic",
-                                  QString::fromStdString(topic)});
+    const CliRun run = runStacklens({"replay", dir.filePath("metrics.csv"), "--kafka", test::kafkaBootstrap(),
+                                     "--topic", QString::fromStdString(topic)});
     QVERIFY2(run.exitCode == 0, qPrintable(run.err));
     const auto expected = connect::toServiceMetrics(connect::readCsvFile(dir.filePath("metrics.csv").toStdString()));
     const auto received = consumeMetrics(topic, expected.samples.size());
@@ -123,7 +112,7 @@ class TestSimulateReplay : public QObject {
         "risk_score,total_requests\n2026-01-01T00:00:00Z,api,0.5,150,100,50,1000,500,0.3,10000\n"
         "2026-01-01T01:00:00Z,api,0.5,150,oops,50,1000,500,0.3,10000\n");
     file.close();
-    const Run run = stacklensRun({"replay", file.fileName(), "--kafka", "127.0.0.1:1"});
+    const CliRun run = runStacklens({"replay", file.fileName(), "--kafka", "127.0.0.1:1"});
     QCOMPARE(run.exitCode, 2);
     QVERIFY2(run.err.contains("broken.csv:3: column 'latency_p95_ms': 'oops' is not a number"), qPrintable(run.err));
   }

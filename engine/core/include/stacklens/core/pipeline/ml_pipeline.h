@@ -1,0 +1,114 @@
+#pragma once
+// The detection half of the original MLOrchestrator as pure logic: "message in → records out".
+// No Kafka, no SQL, no clock of its own: the production service (`stacklens ml-service`) and the
+// workbench's backtest call this same code, so the same input and configuration give the same
+// records.
+//
+// Per service it keeps a bounded history and a model set (scaler + isolation forest, DBSCAN
+// patterns with a robust baseline, one online change-point detector per metric):
+//   - train(service, history) fits the models when the history holds ≥ minTrainingSamples
+//     samples (the original's "> 100 samples" rule); with fewer, the samples seed the warm-up;
+//   - process(sample) during warm-up stores the sample and reports the warm-up in the output
+//     (state kWarmingUp, note "warming up: 37/100 samples ..."); once the stream has supplied
+//     enough samples the service trains on them;
+//   - afterwards each sample is scored by the three methods, the consensus may emit an
+//     AnomalyRecord, and every retrainEvery messages the models are refitted on the history
+//     (new ModelRecord versions, PatternRecords and TrendRecords).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "stacklens/core/detect/anomaly_detector.h"
+#include "stacklens/core/detect/consensus.h"
+#include "stacklens/core/detect/pattern_analyzer.h"
+#include "stacklens/core/detect/trend_analyzer.h"
+#include "stacklens/core/records.h"
+
+namespace stacklens::core::pipeline {
+
+/// Every detection setting in one place (the workbench edits it, ml-service loads it).
+struct MlPipelineConfig {
+  int minTrainingSamples = 100;  ///< fewer samples: warm-up, no detection
+  int historyCapacity = 168;     ///< samples kept per service (7 days of hourly windows)
+  int retrainEvery = 100;        ///< messages between refits; ≤ 0 never refits
+  /// Isolation forest: contamination 0.1, 100 trees, max_samples auto, seed 0 (combined with the
+  /// service name and model version, so each service's models are reproducible).
+  detect::AnomalyDetectorParams anomaly;
+  detect::PatternParams patterns;  ///< DBSCAN: eps auto (or fixed), min_samples 3
+  /// Trend records: polynomial degree 1, seasonality lag 12 (≤ 0: automatic period), and the
+  /// change-point method (CUSUM by default; two_window is the original's) that also votes.
+  detect::TrendAnalyzerConfig trends;
+  int trendWindow = 48;               ///< most recent samples analysed for each TrendRecord
+  detect::ConsensusConfig consensus;  ///< rule (majority), weights, severity cut-offs
+};
+
+enum class ServiceState { kWarmingUp, kDetecting };
+
+/// A message that cannot be processed (goes to the dead-letter queue with what()).
+class InvalidSample : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// What one call produced.
+struct PipelineOutput {
+  std::string service;
+  ServiceState state = ServiceState::kWarmingUp;
+  int samplesAvailable = 0;           ///< history size after the call
+  int samplesNeeded = 0;              ///< minTrainingSamples
+  std::string note;                   ///< human-readable state, e.g. the warm-up progress or "retrained"
+  detect::Votes votes;                ///< the three methods' opinions of the sample (process only)
+  detect::ConsensusResult consensus;  ///< their consensus (process only)
+  std::vector<AnomalyRecord> anomalies;
+  std::vector<PatternRecord> patterns;  ///< after a training run
+  std::vector<TrendRecord> trends;      ///< after a training run, one per feature
+  std::vector<ModelRecord> models;      ///< after a training run: isolation_forest and dbscan
+};
+
+/// Seconds since the epoch, UTC. Injected so that tests and backtests control time.
+using Clock = std::function<EpochSeconds()>;
+
+class MlPipeline {
+ public:
+  /// `clock` stamps ModelRecord::trainedAt; when empty, the time of the latest sample is used.
+  explicit MlPipeline(MlPipelineConfig config = {}, Clock clock = {});
+  ~MlPipeline();
+  MlPipeline(MlPipeline&&) noexcept;
+  MlPipeline& operator=(MlPipeline&&) noexcept;
+
+  /// Loads a service's history (oldest first; e.g. 7 days of analytics_metrics_1hour) and
+  /// trains when it has ≥ minTrainingSamples samples. Samples of another service or with
+  /// non-finite features throw InvalidSample. Cost: one isolation forest and one DBSCAN fit,
+  /// O(trees · ψ log ψ + n log n).
+  PipelineOutput train(const std::string& service, std::span<const ServiceMetrics> history);
+
+  /// One message. Throws InvalidSample (empty service, non-finite or negative feature) and
+  /// counts it as rejected. Cost without training: microseconds.
+  PipelineOutput process(const ServiceMetrics& sample);
+
+  const MlPipelineConfig& config() const { return config_; }
+  const detect::DetectionStatistics& statistics() const { return statistics_; }
+  std::vector<std::string> services() const;
+  /// Current model version of a service (0: not trained).
+  int modelVersion(const std::string& service) const;
+  ServiceState state(const std::string& service) const;
+
+ private:
+  struct ServiceModels;
+  ServiceModels& modelsFor(const std::string& service);
+  void fitModels(ServiceModels& s, PipelineOutput& out);
+  void validate(const ServiceMetrics& sample, const std::string& service);
+
+  MlPipelineConfig config_;
+  Clock clock_;
+  detect::DetectionStatistics statistics_;
+  std::map<std::string, std::unique_ptr<ServiceModels>> services_;
+};
+
+}  // namespace stacklens::core::pipeline

@@ -1,0 +1,310 @@
+#include "stacklens/core/detect/isolation_forest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "detect/byte_stream.h"
+#include "detect/parallel.h"
+#include "detect/random.h"
+#include "detect/statistics.h"
+
+namespace stacklens::core::detect {
+namespace {
+
+constexpr std::uint32_t kFormatVersion = 1;
+// scikit-learn treats a feature as constant in a node when max ≤ min + 1e-7 (FEATURE_THRESHOLD).
+constexpr double kFeatureThreshold = 1e-7;
+constexpr double kLeafThreshold = std::numeric_limits<double>::infinity();
+
+struct Tree {
+  std::vector<IsolationForest::Node> nodes;  // indices local to the tree until concatenation
+  std::vector<double> leafDepth;
+  int depth = 0;
+};
+
+struct TreeBuilder {
+  const Matrix& x;
+  int maxDepth;
+  internal::Random rng;
+  std::vector<std::int32_t> features;  // permutation scratch for drawing non-constant features
+  Tree tree;
+
+  struct Pending {
+    std::int32_t node;
+    std::size_t begin, end;
+    int depth;
+  };
+
+  void makeLeaf(std::int32_t node, std::size_t size, int depth) {
+    tree.nodes[node] = {kLeafThreshold, 0, node};
+    tree.leafDepth[node] = depth + IsolationForest::averagePathLength(static_cast<double>(size));
+    tree.depth = std::max(tree.depth, depth);
+  }
+
+  // Draws features without replacement until one is not constant in rows[begin, end): uniform
+  // among the non-constant ones, as scikit-learn's random splitter with max_features = 1.
+  bool chooseSplit(const std::vector<std::int32_t>& rows, std::size_t begin, std::size_t end, std::int32_t& feature,
+                   double& threshold) {
+    const std::size_t d = features.size();
+    for (std::size_t k = 0; k < d; ++k) {
+      std::swap(features[k], features[k + rng.below(d - k)]);
+      const std::int32_t f = features[k];
+      double lo = x(rows[begin], f), hi = lo;
+      for (std::size_t i = begin + 1; i < end; ++i) {
+        const double v = x(rows[i], f);
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+      if (hi <= lo + kFeatureThreshold) continue;
+      feature = f;
+      threshold = lo + rng.uniform() * (hi - lo);
+      if (threshold >= hi) threshold = lo;  // rounding can reach hi; scikit-learn does the same
+      return true;
+    }
+    return false;
+  }
+
+  Tree build(std::vector<std::int32_t> rows) {
+    tree.nodes.assign(1, {});
+    tree.leafDepth.assign(1, 0.0);
+    std::vector<Pending> stack{{0, 0, rows.size(), 0}};
+    while (!stack.empty()) {
+      const Pending p = stack.back();
+      stack.pop_back();
+      std::int32_t feature = 0;
+      double threshold = 0;
+      if (p.depth >= maxDepth || p.end - p.begin <= 1 || !chooseSplit(rows, p.begin, p.end, feature, threshold)) {
+        makeLeaf(p.node, p.end - p.begin, p.depth);
+        continue;
+      }
+      const auto mid =
+          static_cast<std::size_t>(std::partition(rows.begin() + static_cast<std::ptrdiff_t>(p.begin),
+                                                  rows.begin() + static_cast<std::ptrdiff_t>(p.end),
+                                                  [&](std::int32_t r) { return x(r, feature) <= threshold; }) -
+                                   rows.begin());
+      const auto left = static_cast<std::int32_t>(tree.nodes.size());
+      tree.nodes.resize(tree.nodes.size() + 2);
+      tree.leafDepth.resize(tree.nodes.size(), 0.0);
+      tree.nodes[p.node] = {threshold, feature, left};
+      stack.push_back({left + 1, mid, p.end, p.depth + 1});
+      stack.push_back({left, p.begin, mid, p.depth + 1});
+    }
+    return std::move(tree);
+  }
+};
+
+// Rows for one tree: a partial Fisher–Yates shuffle of the shared index array, undone afterwards
+// so the next tree starts from the same state (deterministic whatever thread builds which tree).
+std::vector<std::int32_t> drawSample(std::vector<std::int32_t>& indices, std::size_t size, internal::Random& rng) {
+  const std::size_t n = indices.size();
+  std::vector<std::size_t> swaps(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    swaps[i] = i + rng.below(n - i);
+    std::swap(indices[i], indices[swaps[i]]);
+  }
+  std::vector<std::int32_t> sample(indices.begin(), indices.begin() + static_cast<std::ptrdiff_t>(size));
+  for (std::size_t i = size; i-- > 0;) std::swap(indices[i], indices[swaps[i]]);
+  return sample;
+}
+
+void validate(const Matrix& x, const IsolationForestParams& params) {
+  if (x.rows() < 2 || x.cols() < 1) throw std::invalid_argument("IsolationForest: need at least 2 rows and 1 column");
+  if (params.trees < 1) throw std::invalid_argument("IsolationForest: trees must be ≥ 1");
+  if (params.contamination && !(*params.contamination > 0 && *params.contamination <= 0.5))
+    throw std::invalid_argument("IsolationForest: contamination must be in (0, 0.5] or auto");
+  for (Eigen::Index r = 0; r < x.rows(); ++r)
+    for (Eigen::Index c = 0; c < x.cols(); ++c)
+      if (!std::isfinite(x(r, c)))
+        throw std::invalid_argument("IsolationForest: non-finite value at row " + std::to_string(r) + ", column " +
+                                    std::to_string(c));
+}
+
+}  // namespace
+
+double IsolationForest::averagePathLength(double n) {
+  if (n <= 1) return 0.0;
+  if (n <= 2) return 1.0;
+  return 2.0 * (std::log(n - 1.0) + std::numbers::egamma) - 2.0 * (n - 1.0) / n;
+}
+
+IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParams& params) {
+  validate(x, params);
+  IsolationForest forest;
+  forest.params_ = params;
+  forest.features_ = static_cast<std::size_t>(x.cols());
+  const auto n = static_cast<std::size_t>(x.rows());
+  const std::size_t psi = params.maxSamples <= 0
+                              ? std::min<std::size_t>(256, n)
+                              : std::min<std::size_t>(static_cast<std::size_t>(params.maxSamples), n);
+  forest.sampleSize_ = static_cast<int>(psi);
+  forest.params_.maxSamples = forest.sampleSize_;
+  const int maxDepth = static_cast<int>(std::ceil(std::log2(std::max<double>(static_cast<double>(psi), 2.0))));
+  forest.normaliser_ = averagePathLength(static_cast<double>(psi));
+  if (static_cast<double>(params.trees) * 2.0 * static_cast<double>(psi) > 2e9)
+    throw std::invalid_argument("IsolationForest: trees × maxSamples too large");
+
+  const auto trees = static_cast<std::size_t>(params.trees);
+  std::vector<Tree> built(trees);
+  internal::parallelChunks(trees, params.threads, 4, [&](std::size_t begin, std::size_t end) {
+    std::vector<std::int32_t> indices(n);
+    for (std::size_t i = 0; i < n; ++i) indices[i] = static_cast<std::int32_t>(i);
+    std::vector<std::int32_t> features(forest.features_);
+    for (std::size_t f = 0; f < features.size(); ++f) features[f] = static_cast<std::int32_t>(f);
+    for (std::size_t t = begin; t < end; ++t) {
+      internal::Random rng(internal::splitMix64(params.seed) ^ (0x9E3779B97F4A7C15ULL * (t + 1)));
+      auto rows = drawSample(indices, psi, rng);
+      TreeBuilder builder{x, maxDepth, rng, features, {}};
+      built[t] = builder.build(std::move(rows));
+    }
+  });
+
+  for (const Tree& tree : built) {
+    const auto base = static_cast<std::int32_t>(forest.nodes_.size());
+    forest.treeOffsets_.push_back(base);
+    for (Node node : tree.nodes) {
+      node.left += base;
+      forest.nodes_.push_back(node);
+    }
+    forest.leafDepth_.insert(forest.leafDepth_.end(), tree.leafDepth.begin(), tree.leafDepth.end());
+    forest.maxDepth_ = std::max(forest.maxDepth_, tree.depth);
+  }
+
+  // The threshold needs every training score when contamination is given (as scikit-learn);
+  // with "auto" only the confidence's spread is needed, which a strided subset estimates well.
+  std::vector<double> trainScores;
+  if (params.contamination) {
+    trainScores = forest.scores(x, params.threads);
+  } else {
+    const std::size_t stride = std::max<std::size_t>(1, n / 1024);
+    Matrix subset((n + stride - 1) / stride, x.cols());
+    for (std::size_t i = 0, r = 0; i < n; i += stride, ++r)
+      subset.row(static_cast<Eigen::Index>(r)) = x.row(static_cast<Eigen::Index>(i));
+    trainScores = forest.scores(subset, params.threads);
+  }
+  std::sort(trainScores.begin(), trainScores.end());
+  forest.threshold_ = params.contamination ? internal::sortedQuantile(trainScores, 1.0 - *params.contamination) : 0.5;
+  const double iqr = internal::sortedQuantile(trainScores, 0.75) - internal::sortedQuantile(trainScores, 0.25);
+  forest.scoreSpread_ = std::max(iqr / 1.349, 1e-3);
+  return forest;
+}
+
+void IsolationForest::pathLengths(const double* rows, std::size_t stride, std::size_t count, double* out) const {
+  // Eight rows walk each tree together: the eight independent chains of loads hide each
+  // other's latency, and the tree stays in L1 while they do.
+  constexpr std::size_t kBlock = 8;
+  const Node* nodes = nodes_.data();
+  const double* leaf = leafDepth_.data();
+  for (std::size_t start = 0; start < count; start += kBlock) {
+    const std::size_t b = std::min(kBlock, count - start);
+    const double* row[kBlock];
+    for (std::size_t j = 0; j < kBlock; ++j) row[j] = rows + (start + std::min(j, b - 1)) * stride;
+    double sum[kBlock] = {};
+    for (std::int32_t base : treeOffsets_) {
+      std::int32_t idx[kBlock];
+      for (std::size_t j = 0; j < kBlock; ++j) idx[j] = base;
+      for (int level = 0; level < maxDepth_; ++level)
+        for (std::size_t j = 0; j < kBlock; ++j) {
+          const Node& node = nodes[idx[j]];
+          idx[j] = node.left + static_cast<std::int32_t>(row[j][node.feature] > node.threshold);
+        }
+      for (std::size_t j = 0; j < kBlock; ++j) sum[j] += leaf[idx[j]];
+    }
+    for (std::size_t j = 0; j < b; ++j) out[start + j] = sum[j];
+  }
+}
+
+double IsolationForest::score(std::span<const double> sample) const {
+  if (sample.size() != features_)
+    throw std::invalid_argument("IsolationForest: expected " + std::to_string(features_) + " features, got " +
+                                std::to_string(sample.size()));
+  const Node* nodes = nodes_.data();
+  double sum = 0;
+  for (std::int32_t idx : treeOffsets_) {
+    for (int level = 0; level < maxDepth_; ++level) {
+      const Node& node = nodes[idx];
+      idx = node.left + static_cast<std::int32_t>(sample[node.feature] > node.threshold);
+    }
+    sum += leafDepth_[idx];
+  }
+  return std::exp2(-(sum / static_cast<double>(treeOffsets_.size())) / normaliser_);
+}
+
+std::vector<double> IsolationForest::scores(const Matrix& x, int threads) const {
+  if (static_cast<std::size_t>(x.cols()) != features_)
+    throw std::invalid_argument("IsolationForest: expected " + std::to_string(features_) + " features, got " +
+                                std::to_string(x.cols()));
+  const auto n = static_cast<std::size_t>(x.rows());
+  std::vector<double> out(n);
+  internal::parallelChunks(n, threads, 512, [&](std::size_t begin, std::size_t end) {
+    pathLengths(x.data() + begin * features_, features_, end - begin, out.data() + begin);
+  });
+  const double trees = static_cast<double>(treeOffsets_.size());
+  for (double& v : out) v = std::exp2(-(v / trees) / normaliser_);
+  return out;
+}
+
+double IsolationForest::confidence(double s) const {
+  return 1.0 / (1.0 + std::exp(-(s - threshold_) / scoreSpread_));
+}
+
+std::string IsolationForest::serialize() const {
+  internal::ByteWriter w("SLIF", kFormatVersion);
+  w.put<std::int32_t>(params_.trees);
+  w.put<std::int32_t>(params_.maxSamples);
+  w.put<std::uint8_t>(params_.contamination.has_value());
+  w.put<double>(params_.contamination.value_or(0.0));
+  w.put<std::uint64_t>(params_.seed);
+  w.put<std::uint64_t>(features_);
+  w.put<std::int32_t>(sampleSize_);
+  w.put<std::int32_t>(maxDepth_);
+  w.put<double>(threshold_);
+  w.put<double>(scoreSpread_);
+  w.putVector(treeOffsets_);
+  w.putVector(nodes_);
+  w.putVector(leafDepth_);
+  return w.take();
+}
+
+IsolationForest IsolationForest::deserialize(std::string_view blob) {
+  internal::ByteReader r(blob, "SLIF", kFormatVersion, "IsolationForest");
+  IsolationForest f;
+  f.params_.trees = r.get<std::int32_t>();
+  f.params_.maxSamples = r.get<std::int32_t>();
+  const bool hasContamination = r.get<std::uint8_t>() != 0;
+  const double contamination = r.get<double>();
+  if (hasContamination)
+    f.params_.contamination = contamination;
+  else
+    f.params_.contamination.reset();
+  f.params_.seed = r.get<std::uint64_t>();
+  f.features_ = r.get<std::uint64_t>();
+  f.sampleSize_ = r.get<std::int32_t>();
+  f.maxDepth_ = r.get<std::int32_t>();
+  f.threshold_ = r.get<double>();
+  f.scoreSpread_ = r.get<double>();
+  f.treeOffsets_ = r.getVector<std::int32_t>();
+  f.nodes_ = r.getVector<Node>();
+  f.leafDepth_ = r.getVector<double>();
+  r.expectEnd();
+  // Validate everything a lookup relies on, so a corrupt blob can never index out of bounds.
+  if (f.features_ < 1 || f.sampleSize_ < 1 || f.maxDepth_ < 0 || f.maxDepth_ > 64 || f.treeOffsets_.empty() ||
+      f.leafDepth_.size() != f.nodes_.size() || static_cast<int>(f.treeOffsets_.size()) != f.params_.trees)
+    r.fail("inconsistent header");
+  const auto count = static_cast<std::int64_t>(f.nodes_.size());
+  for (std::size_t t = 0; t < f.treeOffsets_.size(); ++t)
+    if (f.treeOffsets_[t] < 0 || f.treeOffsets_[t] >= count || (t > 0 && f.treeOffsets_[t] <= f.treeOffsets_[t - 1]))
+      r.fail("bad tree offsets");
+  for (std::int64_t i = 0; i < count; ++i) {
+    const Node& node = f.nodes_[i];
+    const bool isLeaf = std::isinf(node.threshold) && node.threshold > 0;
+    if (node.feature < 0 || static_cast<std::size_t>(node.feature) >= f.features_ || node.left < 0 ||
+        (isLeaf ? node.left != i : node.left + 1 >= count))
+      r.fail("bad node " + std::to_string(i));
+  }
+  f.normaliser_ = averagePathLength(f.sampleSize_);
+  return f;
+}
+
+}  // namespace stacklens::core::detect

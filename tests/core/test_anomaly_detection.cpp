@@ -1,0 +1,275 @@
+// The original's TestAnomalyDetection (scaler + isolation forest), plus reference tests against
+// scikit-learn 1.2.1 (fixtures from tests/data/detect/generate_reference.py).
+#include <cmath>
+#include <filesystem>
+
+#include <QtTest>
+
+#include "stacklens/core/detect/anomaly_detector.h"
+
+#include "detect_support.h"
+
+using namespace stacklens::core;
+using namespace stacklens::core::detect;
+using namespace detect_support;
+
+class TestAnomalyDetection : public QObject {
+  Q_OBJECT
+
+  static Matrix normalTraining(std::size_t n = 300, std::uint64_t seed = 1) {
+    const auto history = normalHistory(n, seed);
+    const auto f = features(history);
+    return toMatrix(f);
+  }
+
+ private slots:
+  void detectorInitialization() {
+    const AnomalyDetector untrained;
+    QVERIFY(!untrained.trained());
+    const AnomalyDetectorParams defaults;
+    QCOMPARE(defaults.forest.trees, 100);
+    QVERIFY(defaults.forest.contamination.has_value());
+    QCOMPARE(*defaults.forest.contamination, 0.1);
+    QVERIFY(defaults.standardize);
+  }
+
+  void modelTraining() {
+    const AnomalyDetector d = AnomalyDetector::fit(normalTraining(200));
+    QVERIFY(d.trained());
+    QCOMPARE(d.forest().trees(), 100);
+    QCOMPARE(d.forest().sampleSize(), 200);  // min(256, n)
+    QCOMPARE(d.forest().features(), kFeatureCount);
+    QVERIFY(d.forest().maxDepth() <= 8);  // ceil(log2(200))
+    QVERIFY(d.forest().threshold() > 0.3 && d.forest().threshold() < 0.7);
+  }
+
+  void normalDataPrediction() {
+    const AnomalyDetector d = AnomalyDetector::fit(normalTraining());
+    const auto fresh = toMatrix(features(normalHistory(200, 99)));
+    int flagged = 0;
+    for (const Detection& det : d.detect(fresh)) flagged += det.isAnomaly;
+    // contamination 0.1 puts the threshold at the training 90th percentile: about 10 % of fresh
+    // normal samples land above it, never most of them.
+    QVERIFY2(flagged < 40, qPrintable(QString::number(flagged)));
+  }
+
+  void anomalousDataPrediction() {
+    const AnomalyDetector d = AnomalyDetector::fit(normalTraining());
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 50; ++i) {
+      const auto f = anomalousMetrics(rng).features();
+      const Detection det = d.detect(f);
+      QVERIFY(det.isAnomaly);
+      QVERIFY(det.score > d.forest().threshold());
+    }
+  }
+
+  void singlePointScoring() {
+    const AnomalyDetector d = AnomalyDetector::fit(normalTraining());
+    const Matrix probe = toMatrix(features(normalHistory(20, 3)));
+    const auto batch = d.detect(probe);
+    for (Eigen::Index r = 0; r < probe.rows(); ++r) {
+      const Detection one = d.detect(std::span<const double>(probe.row(r).data(), kFeatureCount));
+      QCOMPARE(one.score, batch[static_cast<std::size_t>(r)].score);
+      QCOMPARE(one.isAnomaly, batch[static_cast<std::size_t>(r)].isAnomaly);
+    }
+  }
+
+  void scoreRangeValidation() {
+    const AnomalyDetector d = AnomalyDetector::fit(normalTraining());
+    std::mt19937_64 rng(8);
+    Matrix mixed = normalTraining(100, 4);
+    for (Eigen::Index r = 0; r < 20; ++r) {
+      const auto f = anomalousMetrics(rng).features();
+      for (std::size_t c = 0; c < kFeatureCount; ++c) mixed(r, static_cast<Eigen::Index>(c)) = f[c];
+    }
+    for (const Detection& det : d.detect(mixed)) {
+      QVERIFY(det.score > 0 && det.score <= 1);
+      QVERIFY(det.confidence >= 0 && det.confidence <= 1);
+    }
+  }
+
+  void modelRetraining() {
+    const AnomalyDetector first = AnomalyDetector::fit(normalTraining(300, 1));
+    // Retrained on a shifted regime (traffic doubled), the old incident level becomes normal.
+    Matrix shifted = normalTraining(300, 2);
+    shifted.col(7) *= 2.0;
+    const AnomalyDetector second = AnomalyDetector::fit(shifted);
+    QVERIFY(first.serialize() != second.serialize());
+    std::mt19937_64 rng(6);
+    auto sample = normalMetrics(rng);
+    sample.totalRequests = 20000;
+    QVERIFY(first.detect(sample.features()).score > second.detect(sample.features()).score);
+    // Same data and seed: the same model, bit for bit.
+    QCOMPARE(AnomalyDetector::fit(normalTraining(300, 1)).serialize(), first.serialize());
+  }
+
+  void failureModes() {
+    const AnomalyDetector untrained;
+    const FeatureVector f{};
+    QVERIFY_THROWS_EXCEPTION(std::logic_error, untrained.detect(f));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, AnomalyDetector::fit(Matrix(1, 8)));
+    Matrix bad = normalTraining(50);
+    bad(3, 2) = std::nan("");
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, AnomalyDetector::fit(bad));
+    const AnomalyDetector d = AnomalyDetector::fit(normalTraining(50));
+    const std::vector<double> narrow(3, 0.0);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, d.detect(narrow));
+    IsolationForestParams p;
+    p.contamination = 0.7;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, IsolationForest::fit(normalTraining(50), p));
+    p.contamination = 0.1;
+    p.trees = 0;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, IsolationForest::fit(normalTraining(50), p));
+    std::string blob = d.serialize();
+    QVERIFY_THROWS_EXCEPTION(ModelFormatError, AnomalyDetector::deserialize(blob.substr(0, blob.size() / 2)));
+    blob[0] = 'X';
+    QVERIFY_THROWS_EXCEPTION(ModelFormatError, AnomalyDetector::deserialize(blob));
+    QVERIFY_THROWS_EXCEPTION(ModelFormatError, IsolationForest::deserialize("SLIF\x07\0\0\0"));
+  }
+
+  void featureNormalization() {
+    const Matrix x = readMatrix(fixture("scaler_input.csv"));
+    const Matrix ref = readMatrix(fixture("scaler_reference.csv"));
+    const StandardScaler s = StandardScaler::fit(x);
+    for (Eigen::Index c = 0; c < x.cols(); ++c) {
+      QVERIFY(std::abs(s.mean()[c] - ref(c, 0)) <= 1e-12 * std::max(1.0, std::abs(ref(c, 0))));
+      QVERIFY(std::abs(s.scale()[c] - ref(c, 1)) <= 1e-12 * std::max(1.0, std::abs(ref(c, 1))));
+    }
+    QCOMPARE(s.scale()[2], 1.0);  // the constant column
+    const Matrix z = s.transform(x);
+    for (Eigen::Index c = 0; c < z.cols(); ++c) QVERIFY(std::abs(z.col(c).mean()) < 1e-9);
+    QVERIFY(z.col(2).cwiseAbs().maxCoeff() == 0.0);
+    QVERIFY((s.inverseTransform(z) - x).cwiseAbs().maxCoeff() < 1e-6);
+    const StandardScaler back = StandardScaler::deserialize(s.serialize());
+    QCOMPARE(back.mean(), s.mean());
+    QCOMPARE(back.scale(), s.scale());
+  }
+
+  void highConfidenceAnomalies() {
+    const AnomalyDetector d = AnomalyDetector::fit(normalTraining());
+    std::mt19937_64 rng(9);
+    auto extreme = anomalousMetrics(rng);
+    extreme.errorRate = 40;
+    extreme.totalRequests = 500;
+    const Detection det = d.detect(extreme.features());
+    QVERIFY(det.isAnomaly);
+    QVERIFY2(det.confidence > 0.95, qPrintable(QString::number(det.confidence)));
+    const Detection typical = d.detect(normalTraining(1, 77))[0];
+    QVERIFY(typical.confidence < det.confidence);
+  }
+
+  // --- scikit-learn reference -------------------------------------------------------------
+
+  void averagePathLengthMatchesSklearn() {
+    const Matrix ref = readMatrix(fixture("iforest_cn.csv"));
+    for (Eigen::Index r = 0; r < ref.rows(); ++r) {
+      const double got = IsolationForest::averagePathLength(ref(r, 0));
+      QVERIFY2(std::abs(got - ref(r, 1)) <= 1e-12 * std::max(1.0, ref(r, 1)),
+               qPrintable(QString("n=%1: %2 vs %3").arg(ref(r, 0)).arg(got).arg(ref(r, 1))));
+    }
+  }
+
+  void offsetMatchesSklearn() {
+    const Matrix x = readMatrix(fixture("iforest_train.csv"));
+    const Matrix ref = readMatrix(fixture("iforest_offset.csv"));
+    for (Eigen::Index r = 0; r < ref.rows(); ++r) {
+      double sum = 0;
+      const int seeds = 20;
+      for (int seed = 0; seed < seeds; ++seed) {
+        IsolationForestParams p;
+        p.contamination = ref(r, 0);
+        p.seed = static_cast<std::uint64_t>(seed);
+        sum += IsolationForest::fit(x, p).offset();
+      }
+      // Both are means over 20 forests; scikit-learn's offsets spread by ~0.004 between seeds.
+      const double mean = sum / seeds;
+      QVERIFY2(std::abs(mean - ref(r, 1)) < 0.005,
+               qPrintable(QString("contamination %1: %2 vs %3").arg(ref(r, 0)).arg(mean).arg(ref(r, 1))));
+    }
+    IsolationForestParams automatic;
+    automatic.contamination.reset();
+    QCOMPARE(IsolationForest::fit(x, automatic).offset(), -0.5);
+  }
+
+  void meanScoresMatchSklearn() {
+    const Matrix x = readMatrix(fixture("iforest_train.csv"));
+    const Matrix ref = readMatrix(fixture("iforest_scores.csv"));
+    std::vector<double> mean(static_cast<std::size_t>(x.rows()), 0.0);
+    for (int seed = 0; seed < 20; ++seed) {
+      IsolationForestParams p;
+      p.seed = static_cast<std::uint64_t>(seed);
+      const auto s = IsolationForest::fit(x, p).scores(x);
+      for (std::size_t i = 0; i < s.size(); ++i) mean[i] += s[i] / 20;
+    }
+    double maxDiff = 0;
+    for (std::size_t i = 0; i < mean.size(); ++i)
+      maxDiff = std::max(maxDiff, std::abs(mean[i] - ref(static_cast<Eigen::Index>(i), 0)));
+    QVERIFY2(maxDiff < 0.02, qPrintable(QString::number(maxDiff)));
+  }
+
+  void oddsRocAucMatchesSklearn() {
+    const auto table = stacklens::connect::readCsvFile(fixture("odds_auc.csv"));
+    QCOMPARE(table.rowCount(), std::size_t{11});
+    for (std::size_t r = 0; r < table.rowCount(); ++r) {
+      const std::string file = table.rows[r][0];
+      const double reference = table.number(r, 1, false);
+      std::vector<double> labels;
+      const Matrix x = readFeatures(std::string(STACKLENS_SHARED_DATA_DIR) + "/odds/" + file, &labels);
+      constexpr int kSeeds = 30;  // as the reference: single-seed AUCs spread by up to 0.02
+      double sum = 0;
+      for (int seed = 0; seed < kSeeds; ++seed) {
+        IsolationForestParams p;
+        p.maxSamples = 256;
+        p.contamination.reset();
+        p.seed = static_cast<std::uint64_t>(seed);
+        p.threads = 0;
+        const IsolationForest forest = IsolationForest::fit(x, p);
+        sum += rocAuc(forest.scores(x, 0), labels);
+      }
+      const double auc = sum / kSeeds;
+      qInfo("%-16s AUC %.4f  scikit-learn %.4f", file.c_str(), auc, reference);
+      QVERIFY2(std::abs(auc - reference) <= 0.01, qPrintable(QString::fromStdString(file)));
+    }
+  }
+
+  void deterministicAndThreadIndependent() {
+    const Matrix x = normalTraining(500);
+    IsolationForestParams p;
+    p.seed = 42;
+    p.threads = 1;
+    const std::string one = IsolationForest::fit(x, p).serialize();
+    p.threads = 3;
+    QCOMPARE(IsolationForest::fit(x, p).serialize(), one);
+    p.seed = 43;
+    QVERIFY(IsolationForest::fit(x, p).serialize() != one);
+  }
+
+  void serializationRoundTrip() {
+    const AnomalyDetector d = AnomalyDetector::fit(normalTraining());
+    const AnomalyDetector back = AnomalyDetector::deserialize(d.serialize());
+    const Matrix probe = normalTraining(50, 12);
+    const auto a = d.detect(probe), b = back.detect(probe);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      QCOMPARE(a[i].score, b[i].score);
+      QCOMPARE(a[i].confidence, b[i].confidence);
+    }
+    QCOMPARE(back.forest().threshold(), d.forest().threshold());
+    QCOMPARE(back.serialize(), d.serialize());
+  }
+
+  void constantFeaturesAndTinyData() {
+    // Every feature constant: every tree is a single leaf and every score equals 2^(-c(n)/c(n)).
+    Matrix flat = Matrix::Constant(10, 3, 4.0);
+    const IsolationForest f = IsolationForest::fit(flat);
+    QCOMPARE(f.nodeCount(), std::size_t{100});
+    QVERIFY(std::abs(f.score(std::vector<double>{4, 4, 4}) - 0.5) < 1e-12);
+    // Two rows: depth limit ceil(log2 2) = 1.
+    Matrix two(2, 1);
+    two << 0, 1;
+    QCOMPARE(IsolationForest::fit(two).maxDepth(), 1);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestAnomalyDetection)
+#include "test_anomaly_detection.moc"
