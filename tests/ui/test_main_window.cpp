@@ -61,7 +61,7 @@ class TestMainWindow : public QObject {
 
     QStringList menus;
     for (QAction* action : window.menuBar()->actions()) menus << action->text().remove('&');
-    QCOMPARE(menus, (QStringList{"File", "Edit", "View", "Help"}));
+    QCOMPARE(menus, (QStringList{"File", "Edit", "View", "Run", "Help"}));
 
     QVERIFY(window.statusBar()->currentMessage().contains("no workspace"));
     QCOMPARE(window.activity()->text(), QString("Ready"));

@@ -13,6 +13,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTableView>
+#include <QUndoStack>
 
 #include "stacklens/connect/csv_table.h"
 #include "stacklens/core/version.h"
@@ -20,7 +21,12 @@
 #include "stacklens/ui/metric_view/chart_presenter.h"
 #include "stacklens/ui/metric_view/metric_view.h"
 #include "stacklens/ui/metric_view/metric_view_model.h"
+#include "stacklens/ui/backtest/backtest_runner.h"
 #include "stacklens/ui/status_activity.h"
+#include "stacklens/ui/tuning/tuning_controller.h"
+#include "stacklens/ui/tuning/tuning_job.h"
+#include "stacklens/ui/tuning/tuning_model.h"
+#include "stacklens/ui/tuning/tuning_panel.h"
 #include "stacklens/ui/table_export.h"
 #include "stacklens/ui/workspace/demo_workspace.h"
 #include "stacklens/ui/workspace/workspace.h"
@@ -35,9 +41,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), metricView_(new M
   setCentralWidget(metricView_);
   activity_ = new StatusActivity(statusBar());
   createDocks();
+  createTuning();
   createMenus();
   statusBar()->showMessage(tr("Ready: no workspace open"));
-  resize(1400, 880);
+  resize(1560, 940);
   connect(this, &MainWindow::openWorkspaceRequested, this, &MainWindow::openWorkspace);
 }
 
@@ -53,6 +60,75 @@ void MainWindow::createDocks() {
   addDockWidget(Qt::LeftDockWidgetArea, dock);
   resizeDocks({dock}, {500}, Qt::Horizontal);
   connect(explorer_, &ExplorerPanel::serviceSelected, this, &MainWindow::showService);
+}
+
+void MainWindow::createTuning() {
+  tuning_ = new TuningModel(this);
+  tuningPanel_ = new TuningPanel(tuning_);
+  auto* dock = new QDockWidget(tr("Tuning"), this);
+  dock->setObjectName("tuningDock");
+  dock->setWidget(tuningPanel_);
+  addDockWidget(Qt::RightDockWidgetArea, dock);
+  resizeDocks({dock}, {340}, Qt::Horizontal);
+  tuningController_ = new TuningController(tuning_, metricView_->model(), this);
+  connect(tuningController_, &TuningController::runStarted, this, [this](const QString& service) {
+    activity_->set(QStringLiteral("engine"), tr("detection on %1").arg(service));
+  });
+  connect(tuningController_, &TuningController::resultsApplied, this,
+          [this](const QString& service, double ms, const QString& note) {
+            activity_->finish(QStringLiteral("engine"));
+            metricView_->setNote(note);
+            tuningPanel_->setStatus(tr("Last run on %1: %2").arg(service, note));
+            if (!workspace_) return;
+            try {  // the explorer's health reflects the settings being tuned
+              workspace_->replaceAnomalies(service.toStdString(), metricView_->model()->results().anomalies);
+              refreshExplorer();
+            } catch (const std::exception& e) {
+              reportError(tr("Cannot store results"), QString::fromStdString(e.what()));
+            }
+            Q_UNUSED(ms);
+          });
+  connect(tuningController_, &TuningController::runFailed, this, [this](const QString& service, const QString& message) {
+    activity_->finish(QStringLiteral("engine"));
+    reportError(tr("Engine run failed"), tr("%1: %2").arg(service, message));
+  });
+
+  fleetDetection_ = new BacktestRunner(this);
+  connect(fleetDetection_, &BacktestRunner::progress, this, [this](double f) {
+    activity_->set(QStringLiteral("fleet"), tr("detection in all services"), f);
+  });
+  connect(fleetDetection_, &BacktestRunner::failed, this, [this](const QString& message) {
+    activity_->finish(QStringLiteral("fleet"));
+    reportError(tr("Detection failed"), message);
+  });
+  connect(fleetDetection_, &BacktestRunner::finished, this, [this] {
+    const auto& result = fleetDetection_->result();
+    activity_->finish(QStringLiteral("fleet"),
+                      result.cancelled ? tr("Detection cancelled")
+                                       : tr("Detection done: %1 anomalies in %2 services (%3 s)")
+                                             .arg(result.detection.anomalies)
+                                             .arg(result.services.size())
+                                             .arg(fleetDetection_->seconds(), 0, 'f', 1));
+    if (result.cancelled || !workspace_) return;
+    try {
+      for (const auto& s : result.services) workspace_->replaceAnomalies(s.service, s.anomalies);
+    } catch (const std::exception& e) {
+      reportError(tr("Cannot store results"), QString::fromStdString(e.what()));
+    }
+    refreshExplorer();
+  });
+}
+
+void MainWindow::detectAllServices() {
+  if (!workspace_ || fleetDetection_->running()) return;
+  std::vector<core::backtest::ServiceHistory> histories;
+  for (const ServiceSummary& s : workspace_->services()) histories.push_back(toServiceHistory(workspace_->loadService(s.name)));
+  if (histories.empty()) return;
+  core::backtest::BacktestConfig config;
+  config.pipeline = tuning_->config().detection;
+  config.startupSamples = config.pipeline.historyCapacity;  // as the tuning run does
+  activity_->set(QStringLiteral("fleet"), tr("detection in all services"), 0);
+  fleetDetection_->start(std::move(histories), config);
 }
 
 void MainWindow::createMenus() {
@@ -91,6 +167,14 @@ void MainWindow::createMenus() {
 
   QMenu* edit = menuBar()->addMenu(tr("&Edit"));
   edit->setObjectName("editMenu");
+  QAction* undo = tuning_->undoStack()->createUndoAction(this, tr("&Undo"));
+  undo->setShortcut(QKeySequence::Undo);
+  QAction* redo = tuning_->undoStack()->createRedoAction(this, tr("&Redo"));
+  redo->setShortcut(QKeySequence::Redo);
+  edit->addAction(undo);
+  edit->addAction(redo);
+  edit->addAction(tr("Reset Settings to &Defaults"), tuning_, &TuningModel::resetToDefaults);
+  edit->addSeparator();
   edit->addAction(tr("&Find Service"), this, [this] {
     explorer_->filterEdit()->setFocus();
     explorer_->filterEdit()->selectAll();
@@ -110,6 +194,13 @@ void MainWindow::createMenus() {
   connect(darkTheme_, &QAction::toggled, this, [this](bool dark) { setTheme(dark ? Theme::kDark : Theme::kLight); });
   view->addSeparator();
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+
+  QMenu* run = menuBar()->addMenu(tr("&Run"));
+  run->setObjectName("runMenu");
+  run->addAction(tr("&Re-run on This Service"), tuningController_, &TuningController::rerun)->setShortcut(QKeySequence::Refresh);
+  run->addAction(tr("&Detect in All Services"), this, &MainWindow::detectAllServices)
+      ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+  run->addAction(tr("&Cancel"), this, [this] { fleetDetection_->cancel(); })->setShortcut(QKeySequence(Qt::Key_Escape));
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About StackLens"), this, &MainWindow::showAbout);
@@ -145,6 +236,10 @@ bool MainWindow::openWorkspace(const QString& path) {
   setWindowTitle(tr("%1 — StackLens Workbench").arg(QFileInfo(path).fileName()));
   refreshExplorer();
   statusBar()->showMessage(tr("Opened %1: %2 services").arg(path).arg(explorer_->model()->rowCount()), 8000);
+  // A workspace without results gets them now, so the explorer can show each service's health.
+  bool anyResults = false;
+  for (const ServiceSummary& s : workspace_->services()) anyResults = anyResults || !workspace_->anomalies(s.name).empty();
+  if (!anyResults) detectAllServices();
   emit workspaceOpened(path);
   // Show the most urgent service first (the explorer sorts by health).
   if (explorer_->proxy()->rowCount() > 0)
@@ -200,6 +295,7 @@ void MainWindow::showService(const QString& name) {
     auto service = std::make_shared<const ServiceData>(workspace_->loadService(name.toStdString()));
     currentService_ = name;
     metricView_->model()->setService(service);
+    tuningPanel_->setMetrics(metricView_->model()->availableMetrics());
     ServiceResults stored;
     stored.anomalies = workspace_->anomalies(name.toStdString());
     if (!stored.anomalies.empty()) metricView_->model()->setResults(std::move(stored));

@@ -29,7 +29,7 @@ class SeverityCountsDelegate : public QStyledItemDelegate {
     painter->save();
     painter->setRenderHint(QPainter::Antialiasing);
     const QRect r = option.rect.adjusted(3, 4, -3, -4);
-    const int chip = std::max(18, r.width() / 4 - 2);
+    const int chip = std::max(17, r.width() / 4 - 2);
     QFont font = option.font;
     font.setPointSizeF(font.pointSizeF() * 0.85);
     font.setBold(true);
@@ -49,7 +49,7 @@ class SeverityCountsDelegate : public QStyledItemDelegate {
     painter->restore();
   }
   QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override {
-    return QSize(4 * 24, QStyledItemDelegate::sizeHint(option, index).height());
+    return QSize(4 * 21, QStyledItemDelegate::sizeHint(option, index).height());
   }
 };
 
@@ -132,7 +132,7 @@ ExplorerPanel::ExplorerPanel(QWidget* parent)
   header->setSectionResizeMode(QHeaderView::ResizeToContents);
   header->setStretchLastSection(false);
   header->setSectionResizeMode(ServiceTableModel::kTrend, QHeaderView::Fixed);
-  header->resizeSection(ServiceTableModel::kTrend, 96);
+  header->resizeSection(ServiceTableModel::kTrend, 84);
   header->setSectionHidden(ServiceTableModel::kSamples, true);
 
   auto* layout = new QVBoxLayout(this);

@@ -249,6 +249,10 @@ void ChartPresenter::rebuildPanes() {
     }
     pane->chart->legend()->hide();  // one legend for all panes, above them (updateLegend)
     if (i + 1 < plots_.size()) pane->x->setLabelsVisible(false);
+    connect(pane->chart, &QGraphicsWidget::geometryChanged, this, [this, p = pane.get()] {
+      fitPlotArea(*p);
+      updateCrosshairItems();
+    });
     pane->crosshair = new QGraphicsLineItem;
     pane->crosshair->setZValue(1000);
     pane->crosshair->hide();
@@ -423,12 +427,7 @@ void ChartPresenter::drawPane(Pane& pane, const MetricPlot& plot) {
   const double step = (hi - lo) / std::max(1, pane.y->tickCount() - 1);
   const int decimals = step > 0 ? std::clamp(static_cast<int>(-std::floor(std::log10(step))), 0, 6) : 2;
   pane.y->setLabelFormat(QStringLiteral("%.%1f").arg(decimals));
-  // The same plot-area margins in every pane, so the time axes line up whatever the labels' width.
-  const QSizeF size = pane.chart->size();
-  const qreal top = 28;
-  const qreal bottom = pane.x->labelsVisible() ? 30 : 10;
-  if (size.width() > kPlotLeft + kPlotRight + 10 && size.height() > top + bottom + 10)
-    pane.chart->setPlotArea(QRectF(kPlotLeft, top, size.width() - kPlotLeft - kPlotRight, size.height() - top - bottom));
+  fitPlotArea(pane);
   pane.x->setRange(toDateTime(from_), toDateTime(to_));
   const core::EpochSeconds span = to_ - from_;
   pane.x->setFormat(span > 20 * 86400 ? QStringLiteral("MMM d") : span > 2 * 86400 ? QStringLiteral("MMM d HH:mm")
@@ -477,6 +476,16 @@ void ChartPresenter::updateLegend() {
   if (any[8]) entry(p.incidents->brush().color(), QStringLiteral("▮"), tr("labelled incident"));
   if (any[9]) entry(p.capacity->pen().color(), QStringLiteral("┈"), tr("capacity projection"));
   legendLabel_->setText(entries.join(QStringLiteral("&nbsp;&nbsp;&nbsp;")));
+}
+
+void ChartPresenter::fitPlotArea(Pane& pane) {
+  // The same plot-area margins in every pane, so the time axes line up whatever the labels' width.
+  // Called on every redraw and whenever the chart is resized (a fixed plot area does not follow).
+  const QSizeF size = pane.chart->size();
+  const qreal top = 28;
+  const qreal bottom = pane.x->labelsVisible() ? 30 : 10;
+  if (size.width() > kPlotLeft + kPlotRight + 10 && size.height() > top + bottom + 10)
+    pane.chart->setPlotArea(QRectF(kPlotLeft, top, size.width() - kPlotLeft - kPlotRight, size.height() - top - bottom));
 }
 
 ChartPresenter::Pane* ChartPresenter::paneOfViewport(QObject* viewport) const {

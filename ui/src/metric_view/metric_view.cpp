@@ -27,6 +27,7 @@ MetricView::MetricView(QWidget* parent)
   title_->setFont(big);
   note_->setObjectName("engineNote");
   note_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  note_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // a long note never widens the view
   metricsButton_->setObjectName("metricsButton");
   metricsButton_->setText(tr("Metrics"));
   metricsButton_->setToolTip(tr("Choose the metrics to chart"));

@@ -24,26 +24,35 @@ bool ServiceData::hasAllFeatures() const {
 std::vector<core::ServiceMetrics> ServiceData::samples() const {
   std::array<int, core::kFeatureCount> index{};
   for (std::size_t f = 0; f < core::kFeatureCount; ++f) index[f] = metricIndex(core::kFeatureNames[f]);
+  if (!hasAllFeatures() && metrics.size() == 1) {
+    index.fill(-1);
+    index[7] = 0;  // total_requests
+  }
   const int window = timestamps.size() >= 2 ? static_cast<int>(timestamps[1] - timestamps[0]) : 3600;
-  std::vector<core::ServiceMetrics> out(rowCount());
+  std::vector<core::ServiceMetrics> out;
+  out.reserve(rowCount());
   for (std::size_t r = 0; r < rowCount(); ++r) {
-    auto value = [&](std::size_t f) {
-      if (index[f] < 0) return 0.0;
-      const double v = values[static_cast<std::size_t>(index[f])][r];
-      return std::isfinite(v) ? v : 0.0;
-    };
-    core::ServiceMetrics& s = out[r];
+    core::FeatureVector f{};
+    bool complete = true;
+    for (std::size_t k = 0; k < core::kFeatureCount; ++k) {
+      if (index[k] < 0) continue;
+      f[k] = values[static_cast<std::size_t>(index[k])][r];
+      complete = complete && std::isfinite(f[k]);
+    }
+    if (!complete) continue;
+    core::ServiceMetrics s;
     s.service = name;
     s.timestamp = timestamps[r];
     s.windowSeconds = window;
-    s.errorRate = value(0);
-    s.latencyP99Ms = value(1);
-    s.latencyP95Ms = value(2);
-    s.latencyMeanMs = value(3);
-    s.uniqueUsers = value(4);
-    s.uniqueIps = value(5);
-    s.riskScore = value(6);
-    s.totalRequests = value(7);
+    s.errorRate = f[0];
+    s.latencyP99Ms = f[1];
+    s.latencyP95Ms = f[2];
+    s.latencyMeanMs = f[3];
+    s.uniqueUsers = f[4];
+    s.uniqueIps = f[5];
+    s.riskScore = f[6];
+    s.totalRequests = f[7];
+    out.push_back(std::move(s));
   }
   return out;
 }

@@ -14,10 +14,14 @@ class QSettings;
 
 namespace stacklens::ui {
 
+class BacktestRunner;
 class ChartPresenter;
 class ExplorerPanel;
 class MetricView;
 class StatusActivity;
+class TuningController;
+class TuningModel;
+class TuningPanel;
 class Workspace;
 
 class MainWindow : public QMainWindow {
@@ -30,6 +34,10 @@ class MainWindow : public QMainWindow {
   MetricView* metricView() const { return metricView_; }
   ExplorerPanel* explorer() const { return explorer_; }
   StatusActivity* activity() const { return activity_; }
+  TuningModel* tuning() const { return tuning_; }
+  TuningPanel* tuningPanel() const { return tuningPanel_; }
+  TuningController* tuningController() const { return tuningController_; }
+  BacktestRunner* fleetDetection() const { return fleetDetection_; }
   Workspace* workspace() const { return workspace_.get(); }
 
   QAction* openWorkspaceAction() const { return openWorkspace_; }
@@ -48,6 +56,9 @@ class MainWindow : public QMainWindow {
   QString currentService() const { return currentService_; }
   /// Recomputes the explorer's health column from the workspace's stored results.
   void refreshExplorer();
+  /// Runs detection with the current settings over every service of the workspace in the
+  /// background, stores the anomalies as the workspace's results and refreshes the explorer.
+  void detectAllServices();
 
   void setTheme(Theme theme);
   Theme theme() const { return theme_; }
@@ -83,9 +94,14 @@ class MainWindow : public QMainWindow {
   void exportChart();
   void exportTable();
   void chooseImportFiles();
+  void createTuning();
 
   MetricView* metricView_;
   ExplorerPanel* explorer_ = nullptr;
+  TuningModel* tuning_ = nullptr;
+  TuningPanel* tuningPanel_ = nullptr;
+  TuningController* tuningController_ = nullptr;
+  BacktestRunner* fleetDetection_ = nullptr;
   StatusActivity* activity_ = nullptr;
   std::unique_ptr<Workspace> workspace_;
   QString currentService_;

@@ -98,6 +98,7 @@ class ChartPresenter : public QWidget {
   void drawPane(Pane& pane, const MetricPlot& plot);
   void updateCrosshairItems();
   void updateLegend();
+  void fitPlotArea(Pane& pane);
   void applyTheme(Pane& pane);
   Pane* paneOfViewport(QObject* viewport) const;
   std::optional<core::EpochSeconds> timeAt(const Pane& pane, QPointF viewportPos) const;

@@ -45,8 +45,9 @@ struct ServiceData {
   std::span<const double> column(std::string_view metric) const;
   /// True when all 8 features of core::kFeatureNames are present (the service format).
   bool hasAllFeatures() const;
-  /// The rows as pipeline input samples (window = spacing of the grid, 3600 s by default).
-  /// Missing features are 0. Only meaningful when hasAllFeatures().
+  /// The rows as pipeline input samples (window = spacing of the grid, 3600 s by default). A
+  /// single-value series is presented as total_requests with the other features 0, so the same
+  /// pipeline can run on it. Rows with a missing value are left out.
   std::vector<core::ServiceMetrics> samples() const;
   /// Rows whose timestamp lies in a label window, as 0/1 per row.
   std::vector<bool> pointLabels() const;
