@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "stacklens/core/version.h"
+#include "stacklens/ui/backtest/backtest_panel.h"
 #include "stacklens/ui/main_window.h"
 #include "stacklens/ui/metric_view/metric_view.h"
 #include "stacklens/ui/metric_view/metric_view_model.h"
@@ -34,13 +35,17 @@ int main(int argc, char* argv[]) {
   const QCommandLineOption serviceOption("service", "Show this service.", "name");
   const QCommandLineOption metricsOption("metrics", "Chart these metrics (comma-separated).", "list");
   const QCommandLineOption themeOption("theme", "light or dark.", "name");
+  const QCommandLineOption backtestOption(
+      "backtest", "Run a backtest once the workspace is open: configuration A and optionally B, e.g. "
+                  "\"current,strict (unanimous)\" (\"current\" = the tuning panel's settings).",
+      "a[,b]");
   const QCommandLineOption noSessionOption("no-session", "Neither restore nor save the session (layout, last workspace).");
   const QCommandLineOption screenshotOption(
       "screenshot", "Show the window, save a screenshot of it to this PNG file, and quit.", "file");
   const QCommandLineOption delayOption("screenshot-delay", "Milliseconds to wait before the screenshot (default 2500).", "ms",
                                        "2500");
-  parser.addOptions({workspaceOption, demoOption, serviceOption, metricsOption, themeOption, noSessionOption,
-                     screenshotOption, delayOption});
+  parser.addOptions({workspaceOption, demoOption, serviceOption, metricsOption, themeOption, backtestOption,
+                     noSessionOption, screenshotOption, delayOption});
   parser.process(app);
 
   stacklens::ui::MainWindow window;
@@ -72,6 +77,11 @@ int main(int argc, char* argv[]) {
   if (parser.isSet(metricsOption))
     window.metricView()->model()->setMetrics(parser.value(metricsOption).split(',', Qt::SkipEmptyParts));
   window.setSaveSessionOnClose(useSession);
+  if (parser.isSet(backtestOption)) {
+    const QStringList configs = parser.value(backtestOption).split(',');
+    window.backtestPanel()->setConfigurations(configs.value(0), configs.value(1));
+    if (!window.backtestPanel()->run()) status = 1;
+  }
 
   if (parser.isSet(screenshotOption)) {
     const QString path = parser.value(screenshotOption);

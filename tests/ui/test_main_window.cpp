@@ -19,6 +19,9 @@
 #include "stacklens/ui/metric_view/metric_view.h"
 #include "stacklens/ui/metric_view/metric_view_model.h"
 #include "stacklens/ui/status_activity.h"
+#include "stacklens/ui/tuning/tuning_model.h"
+#include "stacklens/ui/tuning/tuning_toml.h"
+#include <QUndoStack>
 #include "stacklens/ui/workspace/workspace.h"
 
 using namespace stacklens::ui;
@@ -137,6 +140,36 @@ class TestMainWindow : public QObject {
     QCOMPARE(errors.messages.size(), 1);
     QVERIFY(errors.messages[0].contains("junk.stacklens"));
     QVERIFY(window.workspace() == nullptr);
+  }
+
+  void exportsAndLoadsTheConfiguration() {
+    QTemporaryDir dir;
+    MainWindow window;
+    Errors errors;
+    window.setErrorHandler(errors.handler());
+    TuningConfig tuned = window.tuning()->config();
+    tuned.detection.anomaly.forest.trees = 77;
+    tuned.forecast.thresholds["error_rate"] = 1.5;
+    window.tuning()->edit(tuned, 1);
+    const QString path = dir.filePath("stacklens.toml");
+    QVERIFY(window.exportConfiguration(path));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const TuningConfig back = tuningFromToml(file.readAll().toStdString());
+    QVERIFY(describeChanges(tuned, back).empty());
+
+    window.tuning()->resetToDefaults();
+    QCOMPARE(window.tuning()->config().detection.anomaly.forest.trees, 100);
+    QVERIFY(window.loadConfiguration(path));
+    QCOMPARE(window.tuning()->config().detection.anomaly.forest.trees, 77);
+    window.tuning()->undoStack()->undo();  // loading is one undoable step
+    QCOMPARE(window.tuning()->config().detection.anomaly.forest.trees, 100);
+
+    QVERIFY(!window.loadConfiguration(write(dir, "bad.toml", "[ml.detection]\ntrees = 0\n")));
+    QCOMPARE(errors.messages.size(), 1);
+    QVERIFY2(errors.messages[0].contains("bad.toml:2: key 'ml.detection.trees'"), qPrintable(errors.messages[0]));
+    QVERIFY(!window.exportConfiguration(dir.filePath("no/such/dir/x.toml")));
+    QCOMPARE(errors.messages.size(), 2);
   }
 
   void sessionRestoresWorkspaceLayoutSelectionAndTheme() {

@@ -13,6 +13,7 @@
 #include "stacklens/ui/tuning/tuning_job.h"
 #include "stacklens/ui/tuning/tuning_model.h"
 #include "stacklens/ui/tuning/tuning_panel.h"
+#include "stacklens/ui/tuning/tuning_toml.h"
 #include "stacklens/ui/workspace/demo_workspace.h"
 
 using namespace stacklens::ui;
@@ -54,6 +55,72 @@ class TestTuning : public QObject {
     QCOMPARE(changes[0], std::string("contamination 0.1 → 0.05"));
     QCOMPARE(changes[1], std::string("threshold error_rate 5 → 3"));
     QCOMPARE(changes[2], std::string("threshold risk_score 0.8 → none"));
+  }
+
+  void exportsTheSettingsAsTomlAndReadsThemBack() {
+    TuningConfig c = TuningConfig::defaults();
+    QVERIFY(describeChanges(c, tuningFromToml(tuningToToml(c))).empty());
+    auto& d = c.detection;
+    d.minTrainingSamples = 150;
+    d.retrainEvery = 0;
+    d.historyCapacity = 336;
+    d.anomaly.forest.contamination.reset();
+    d.anomaly.forest.trees = 250;
+    d.anomaly.forest.maxSamples = 128;
+    d.anomaly.standardize = false;
+    d.patterns.eps = 0.75;
+    d.patterns.minSamples = 6;
+    d.patterns.windowShiftThreshold = 0.45;
+    d.trendWindow = 96;
+    d.trends.trend.degree = 2;
+    d.trends.seasonalLag = 0;
+    d.trends.changePoints.method = core::detect::ChangePointMethod::kBayesianOnline;
+    d.trends.changePoints.window = 24;
+    d.consensus.rule = core::detect::ConsensusRule::kWeighted;
+    d.consensus.severity = {0.5, 0.7, 0.95};
+    c.forecast.autoOrder = false;
+    c.forecast.p = 2, c.forecast.d = 0, c.forecast.q = 1, c.forecast.seasonalP = 0, c.forecast.seasonalD = 1,
+    c.forecast.seasonalQ = 1, c.forecast.period = 24;
+    c.forecast.horizon = 48;
+    c.forecast.level = 95;
+    c.forecast.thresholds = {{"error_rate", 2.5}, {"latency_p99_ms", 750}};
+    c.forecast.capacity = {{"total_requests", 40000}};
+    const std::string toml = tuningToToml(c);
+    QVERIFY(toml.find("contamination = \"auto\"") != std::string::npos);
+    QVERIFY(toml.find("order = \"2,0,1,0,1,1,24\"") != std::string::npos);
+    const TuningConfig back = tuningFromToml(toml);
+    const auto diff = describeChanges(c, back);
+    QVERIFY2(diff.empty(), diff.empty() ? "" : diff.front().c_str());
+    // A partial file keeps the defaults for the rest.
+    const TuningConfig partial = tuningFromToml("[ml.detection]\ntrees = 42\n");
+    QCOMPARE(partial.detection.anomaly.forest.trees, 42);
+    QCOMPARE(describeChanges(TuningConfig::defaults(), partial).size(), std::size_t(1));
+  }
+
+  void badTomlNamesTheLineAndKey_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("unknown key") << "[ml]\nretrain_every = 5\nretrian = 3\n" << "tuned.toml:3: key 'ml.retrian': unknown key";
+    QTest::newRow("out of range") << "[ml.detection]\n\ncontamination = 0.9\n"
+                                  << "tuned.toml:3: key 'ml.detection.contamination': must be in";
+    QTest::newRow("bad choice") << "[ml.detection]\nconsensus_rule = \"most\"\n"
+                                << "tuned.toml:2: key 'ml.detection.consensus_rule': 'most' is not one of";
+    QTest::newRow("bad order") << "[alerter]\norder = \"1,1\"\n" << "tuned.toml:2: key 'alerter.order'";
+    QTest::newRow("bad threshold") << "[alerter.thresholds]\nerror_rate = \"high\"\n"
+                                   << "tuned.toml:2: key 'alerter.thresholds.error_rate': expected a number";
+    QTest::newRow("syntax") << "[ml\ntrees = 3\n" << "tuned.toml:1:";
+    QTest::newRow("unknown section") << "[kafak]\nx = 1\n" << "key 'kafak': unknown section";
+  }
+
+  void badTomlNamesTheLineAndKey() {
+    QFETCH(QString, text);
+    QFETCH(QString, message);
+    try {
+      tuningFromToml(text.toStdString(), "tuned.toml");
+      QFAIL("accepted");
+    } catch (const TuningTomlError& e) {
+      QVERIFY2(QString(e.what()).contains(message), e.what());
+    }
   }
 
   void editsAreUndoableAndOneFieldsStepsMerge() {

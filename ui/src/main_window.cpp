@@ -6,12 +6,15 @@
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QFile>
 #include <QFileInfo>
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
+#include <QSaveFile>
 #include <QStatusBar>
+#include <QTableWidget>
 #include <QTableView>
 #include <QUndoStack>
 
@@ -21,12 +24,14 @@
 #include "stacklens/ui/metric_view/chart_presenter.h"
 #include "stacklens/ui/metric_view/metric_view.h"
 #include "stacklens/ui/metric_view/metric_view_model.h"
+#include "stacklens/ui/backtest/backtest_panel.h"
 #include "stacklens/ui/backtest/backtest_runner.h"
 #include "stacklens/ui/status_activity.h"
 #include "stacklens/ui/tuning/tuning_controller.h"
 #include "stacklens/ui/tuning/tuning_job.h"
 #include "stacklens/ui/tuning/tuning_model.h"
 #include "stacklens/ui/tuning/tuning_panel.h"
+#include "stacklens/ui/tuning/tuning_toml.h"
 #include "stacklens/ui/table_export.h"
 #include "stacklens/ui/workspace/demo_workspace.h"
 #include "stacklens/ui/workspace/workspace.h"
@@ -42,6 +47,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), metricView_(new M
   activity_ = new StatusActivity(statusBar());
   createDocks();
   createTuning();
+  createBacktest();
   createMenus();
   statusBar()->showMessage(tr("Ready: no workspace open"));
   resize(1560, 940);
@@ -119,6 +125,73 @@ void MainWindow::createTuning() {
   });
 }
 
+void MainWindow::createBacktest() {
+  backtest_ = new BacktestPanel;
+  backtest_->setCurrentSettings([this] { return tuning_->config(); });
+  auto* dock = new QDockWidget(tr("Backtest"), this);
+  dock->setObjectName("backtestDock");
+  dock->setWidget(backtest_);
+  addDockWidget(Qt::BottomDockWidgetArea, dock);
+  resizeDocks({dock}, {300}, Qt::Vertical);
+  connect(backtest_, &BacktestPanel::progressChanged, this,
+          [this](double f, const QString& text) { activity_->set(QStringLiteral("backtest"), text, f); });
+  connect(backtest_, &BacktestPanel::started, this,
+          [this] { activity_->set(QStringLiteral("backtest"), tr("backtest"), 0); });
+  connect(backtest_, &BacktestPanel::finished, this, [this](bool cancelled) {
+    activity_->finish(QStringLiteral("backtest"), cancelled ? tr("Backtest cancelled") : backtest_->status());
+  });
+  connect(backtest_, &BacktestPanel::errorOccurred, this,
+          [this](const QString& message) { statusBar()->showMessage(message, 10000); });
+}
+
+bool MainWindow::exportConfiguration(const QString& path) {
+  QSaveFile file(path);
+  const QByteArray text = QByteArray::fromStdString(tuningToToml(tuning_->config()));
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Text) || file.write(text) != text.size() || !file.commit()) {
+    reportError(tr("Export configuration"), tr("Cannot write %1: %2").arg(path, file.errorString()));
+    return false;
+  }
+  statusBar()->showMessage(tr("Configuration saved to %1 (stacklens ml-service / predictive-alerter --config)").arg(path),
+                           10000);
+  return true;
+}
+
+bool MainWindow::loadConfiguration(const QString& path) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
+    reportError(tr("Load configuration"), tr("Cannot read %1: %2").arg(path, file.errorString()));
+    return false;
+  }
+  try {
+    tuning_->edit(tuningFromToml(file.readAll().toStdString(), path.toStdString()), -1);
+    return true;
+  } catch (const std::exception& e) {
+    reportError(tr("Load configuration"), QString::fromStdString(e.what()));
+    return false;
+  }
+}
+
+void MainWindow::exportConfiguration() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export Configuration"), QStringLiteral("stacklens.toml"),
+                                                    tr("TOML configuration (*.toml)"));
+  if (!path.isEmpty()) exportConfiguration(path);
+}
+
+void MainWindow::loadConfiguration() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Load Configuration"), QString(),
+                                                    tr("TOML configuration (*.toml);;All files (*)"));
+  if (!path.isEmpty()) loadConfiguration(path);
+}
+
+void MainWindow::exportBacktestTable() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export Backtest Table"), QStringLiteral("backtest.csv"),
+                                                    tr("CSV (*.csv)"));
+  if (path.isEmpty()) return;
+  QString error;
+  if (!writeModelCsv(*backtest_->summaryTable()->model(), path, &error)) return reportError(tr("Export table"), error);
+  statusBar()->showMessage(tr("Table saved to %1").arg(path), 8000);
+}
+
 void MainWindow::detectAllServices() {
   if (!workspace_ || fleetDetection_->running()) return;
   std::vector<core::backtest::ServiceHistory> histories;
@@ -160,6 +233,11 @@ void MainWindow::createMenus() {
   exportChart_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
   exportTable_ = file->addAction(tr("Export Services &Table…"), this, &MainWindow::exportTable);
   exportTable_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+  file->addAction(tr("Export &Backtest Table…"), this, &MainWindow::exportBacktestTable);
+  file->addSeparator();
+  exportConfig_ = file->addAction(tr("Export Con&figuration…"), this, qOverload<>(&MainWindow::exportConfiguration));
+  exportConfig_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+  file->addAction(tr("&Load Configuration…"), this, qOverload<>(&MainWindow::loadConfiguration));
   file->addSeparator();
   quit_ = file->addAction(tr("&Quit"), this, &QWidget::close);
   quit_->setShortcut(QKeySequence::Quit);
@@ -200,7 +278,11 @@ void MainWindow::createMenus() {
   run->addAction(tr("&Re-run on This Service"), tuningController_, &TuningController::rerun)->setShortcut(QKeySequence::Refresh);
   run->addAction(tr("&Detect in All Services"), this, &MainWindow::detectAllServices)
       ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
-  run->addAction(tr("&Cancel"), this, [this] { fleetDetection_->cancel(); })->setShortcut(QKeySequence(Qt::Key_Escape));
+  run->addAction(tr("Run &Backtest"), this, [this] { backtest_->run(); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
+  run->addAction(tr("&Cancel"), this, [this] {
+    fleetDetection_->cancel();
+    backtest_->cancel();
+  })->setShortcut(QKeySequence(Qt::Key_Escape));
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About StackLens"), this, &MainWindow::showAbout);
@@ -229,8 +311,12 @@ bool MainWindow::openWorkspace(const QString& path) {
     reportError(tr("Cannot open workspace"), QString::fromStdString(e.what()));
     return false;
   }
+  backtest_->setWorkspace(nullptr);  // stops a backtest of the old workspace
+  fleetDetection_->cancel();
+  fleetDetection_->waitForFinished();  // prompt: the replay polls for cancellation every few samples
   workspace_ = std::move(ws);
   currentService_.clear();
+  backtest_->setWorkspace(workspace_.get());
   metricView_->model()->setService(nullptr);
   import_->setEnabled(true);
   setWindowTitle(tr("%1 — StackLens Workbench").arg(QFileInfo(path).fileName()));
@@ -271,6 +357,7 @@ bool MainWindow::importCsvFiles(const QStringList& paths) {
     const Workspace::ImportSummary summary = workspace_->importCsvFiles(paths);
     activity_->finish(QStringLiteral("import"), tr("Imported %1 values into %2").arg(summary.values).arg(summary.services.join(", ")));
     refreshExplorer();
+    backtest_->setWorkspace(workspace_.get());
     if (!summary.services.isEmpty()) selectService(summary.services.front());
     return true;
   } catch (const std::exception& e) {

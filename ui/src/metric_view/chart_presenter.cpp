@@ -28,7 +28,7 @@
 namespace stacklens::ui {
 namespace {
 
-constexpr int kMinPaneHeight = 170;
+constexpr int kMinPaneHeight = 120;
 constexpr qreal kPlotLeft = 78;  // room for the value axis' labels
 constexpr qreal kPlotRight = 18;
 

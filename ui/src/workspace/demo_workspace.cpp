@@ -5,6 +5,7 @@
 #include <QStandardPaths>
 #include <map>
 
+#include "stacklens/ui/tuning/tuning_toml.h"
 #include "stacklens/ui/workspace/workspace.h"
 
 namespace stacklens::ui {
@@ -48,6 +49,14 @@ QString ensureDemoWorkspace(const QString& path) {
   const std::string marker = "demo_version=" + std::to_string(kDemoVersion);
   if (ws->configuration("demo").value_or("") != marker || ws->services().empty()) {
     ws->importServices(simulatedServices(demoFleetConfig()), "stacklens simulate --services 12 --days 42 --seed 42");
+    // Two settings to compare in the backtest panel, next to the current ones.
+    TuningConfig strict = TuningConfig::defaults();
+    strict.detection.consensus.rule = core::detect::ConsensusRule::kUnanimous;
+    ws->saveConfiguration("strict (unanimous)", tuningToToml(strict));
+    TuningConfig sensitive = TuningConfig::defaults();
+    sensitive.detection.consensus.rule = core::detect::ConsensusRule::kAny;
+    sensitive.detection.anomaly.forest.contamination = 0.05;
+    ws->saveConfiguration("sensitive (any, 5 %)", tuningToToml(sensitive));
     ws->saveConfiguration("demo", marker);
   }
   return path;

@@ -14,6 +14,7 @@ class QSettings;
 
 namespace stacklens::ui {
 
+class BacktestPanel;
 class BacktestRunner;
 class ChartPresenter;
 class ExplorerPanel;
@@ -38,6 +39,7 @@ class MainWindow : public QMainWindow {
   TuningPanel* tuningPanel() const { return tuningPanel_; }
   TuningController* tuningController() const { return tuningController_; }
   BacktestRunner* fleetDetection() const { return fleetDetection_; }
+  BacktestPanel* backtestPanel() const { return backtest_; }
   Workspace* workspace() const { return workspace_.get(); }
 
   QAction* openWorkspaceAction() const { return openWorkspace_; }
@@ -46,6 +48,7 @@ class MainWindow : public QMainWindow {
   QAction* exportChartAction() const { return exportChart_; }
   QAction* exportTableAction() const { return exportTable_; }
   QAction* darkThemeAction() const { return darkTheme_; }
+  QAction* exportConfigurationAction() const { return exportConfig_; }
 
   /// Opens (or creates) a workspace and shows its services. Errors go to the error handler.
   bool openWorkspace(const QString& path);
@@ -54,6 +57,11 @@ class MainWindow : public QMainWindow {
   /// Shows a service in the metric view (selects it in the explorer).
   bool selectService(const QString& name);
   QString currentService() const { return currentService_; }
+  /// Writes the tuning panel's settings as the headless services' TOML configuration file.
+  bool exportConfiguration(const QString& path);
+  /// Reads a TOML configuration into the tuning panel (one undoable step).
+  bool loadConfiguration(const QString& path);
+
   /// Recomputes the explorer's health column from the workspace's stored results.
   void refreshExplorer();
   /// Runs detection with the current settings over every service of the workspace in the
@@ -95,6 +103,10 @@ class MainWindow : public QMainWindow {
   void exportTable();
   void chooseImportFiles();
   void createTuning();
+  void createBacktest();
+  void exportConfiguration();
+  void loadConfiguration();
+  void exportBacktestTable();
 
   MetricView* metricView_;
   ExplorerPanel* explorer_ = nullptr;
@@ -102,6 +114,7 @@ class MainWindow : public QMainWindow {
   TuningPanel* tuningPanel_ = nullptr;
   TuningController* tuningController_ = nullptr;
   BacktestRunner* fleetDetection_ = nullptr;
+  BacktestPanel* backtest_ = nullptr;
   StatusActivity* activity_ = nullptr;
   std::unique_ptr<Workspace> workspace_;
   QString currentService_;
@@ -115,6 +128,7 @@ class MainWindow : public QMainWindow {
   QAction* exportChart_ = nullptr;
   QAction* exportTable_ = nullptr;
   QAction* darkTheme_ = nullptr;
+  QAction* exportConfig_ = nullptr;
 };
 
 }  // namespace stacklens::ui
