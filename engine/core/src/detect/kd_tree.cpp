@@ -125,25 +125,7 @@ inline void keepSmallest(std::vector<double>& best, std::size_t k, double d2) {
 }  // namespace
 
 void KdTree::radiusNeighbors(std::span<const double> query, double radius, std::vector<std::int32_t>& out) const {
-  out.clear();
-  if (nodes_.empty()) return;
-  const double r2 = radius * radius;
-  const double* q = query.data();
-  std::int32_t stack[128];
-  int top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    const std::int32_t id = stack[--top];
-    if (boxMinDistance2(id, q) > r2) continue;
-    const Node& node = nodes_[static_cast<std::size_t>(id)];
-    if (node.left < 0) {
-      for (std::int32_t i = node.begin; i < node.end; ++i)
-        if (distance2(point(i), q, dims_) <= r2) out.push_back(index_[static_cast<std::size_t>(i)]);
-      continue;
-    }
-    stack[top++] = node.right;
-    stack[top++] = node.left;
-  }
+  radiusSearch(query.data(), radius, nullptr, out);
 }
 
 std::size_t KdTree::radiusCount(std::span<const double> query, double radius, std::size_t atLeast) const {
@@ -187,26 +169,30 @@ void KdTree::ActiveSet::remove(std::int32_t row) {
 
 void KdTree::radiusNeighbors(std::span<const double> query, double radius, const ActiveSet& active,
                              std::vector<std::int32_t>& out) const {
+  radiusSearch(query.data(), radius, &active, out);
+}
+
+void KdTree::radiusSearch(const double* q, double radius, const ActiveSet* active,
+                          std::vector<std::int32_t>& out) const {
   out.clear();
   if (nodes_.empty()) return;
   const double r2 = radius * radius;
-  const double* q = query.data();
+  auto take = [&](std::int32_t i) { return !active || active->active_[static_cast<std::size_t>(i)]; };
   std::int32_t stack[128];
   int top = 0;
   stack[top++] = 0;
   while (top > 0) {
     const std::int32_t id = stack[--top];
-    if (active.count_[static_cast<std::size_t>(id)] == 0 || boxMinDistance2(id, q) > r2) continue;
+    if ((active && active->count_[static_cast<std::size_t>(id)] == 0) || boxMinDistance2(id, q) > r2) continue;
     const Node& node = nodes_[static_cast<std::size_t>(id)];
     if (boxMaxDistance2(id, q) <= r2) {  // the whole box is inside the ball
       for (std::int32_t i = node.begin; i < node.end; ++i)
-        if (active.active_[static_cast<std::size_t>(i)]) out.push_back(index_[static_cast<std::size_t>(i)]);
+        if (take(i)) out.push_back(index_[static_cast<std::size_t>(i)]);
       continue;
     }
     if (node.left < 0) {
       for (std::int32_t i = node.begin; i < node.end; ++i)
-        if (active.active_[static_cast<std::size_t>(i)] && distance2(point(i), q, dims_) <= r2)
-          out.push_back(index_[static_cast<std::size_t>(i)]);
+        if (take(i) && distance2(point(i), q, dims_) <= r2) out.push_back(index_[static_cast<std::size_t>(i)]);
       continue;
     }
     stack[top++] = node.right;
@@ -227,15 +213,35 @@ struct KdTree::KnnSearch {
 
   double bound() const { return best.size() < k ? std::numeric_limits<double>::infinity() : best.back(); }
 
+  template <std::size_t kDims>
+  void scan(const Node& node) {
+    const std::size_t dims = kDims ? kDims : tree.dims_;
+    double limit = bound();
+    for (std::int32_t i = node.begin; i < node.end; ++i) {
+      const double* p = tree.point(i);
+      double d2 = 0;
+      for (std::size_t d = 0; d < dims; ++d) d2 += (p[d] - q[d]) * (p[d] - q[d]);
+      if (d2 < limit) keepSmallest(best, k, d2), limit = bound();
+    }
+  }
+
   void visit(std::int32_t id, double rd) {
     const Node& node = tree.nodes_[static_cast<std::size_t>(id)];
     if (node.left < 0) {
-      if (id == skipLeaf) return;
-      for (std::int32_t i = node.begin; i < node.end; ++i) {
-        const double d2 = distance2(tree.point(i), q, tree.dims_);
-        if (d2 < bound()) keepSmallest(best, k, d2);
+      // The leaf's own box is tighter than the split planes: one O(d) check saves a scan.
+      if (id == skipLeaf || tree.boxMinDistance2(id, q) >= bound()) return;
+      switch (tree.dims_) {  // fixed widths unroll and vectorise
+        case 2:
+          return scan<2>(node);
+        case 3:
+          return scan<3>(node);
+        case 4:
+          return scan<4>(node);
+        case 8:
+          return scan<8>(node);
+        default:
+          return scan<0>(node);
       }
-      return;
     }
     const auto dim = static_cast<std::size_t>(node.dim);
     const double toRight = node.rightLow - q[dim];  // > 0: the right child lies beyond the query

@@ -295,6 +295,15 @@ OnlineChangeDetector::Update OnlineChangeDetector::updateTwoWindow(double x) {
   return u;
 }
 
+bool OnlineChangeDetector::collectBaseline(double x) {
+  recent_.push_back(x);
+  if (recent_.size() < static_cast<std::size_t>(params_.window)) return false;
+  mu_ = internal::median(recent_);
+  sigma_ = robustSigma(recent_, mu_);
+  ready_ = true;
+  return true;
+}
+
 void OnlineChangeDetector::resetBaseline() {
   recent_.clear();
   ready_ = false;
@@ -308,17 +317,13 @@ OnlineChangeDetector::Update OnlineChangeDetector::updateCusum(double x) {
   const auto w = static_cast<std::size_t>(params_.window);
   Update u;
   if (!ready_) {
-    recent_.push_back(x);
-    if (recent_.size() < w) return u;
-    mu_ = internal::median(recent_);
-    const double spread = robustSigma(recent_, mu_);
+    if (!collectBaseline(x)) return u;
     segmentCount_ = static_cast<double>(w);
     if (pooledDof_ == 0) {  // first segment: the robust spread seeds the pooled variance
-      pooledSs_ = spread * spread * static_cast<double>(w - 1);
+      pooledSs_ = sigma_ * sigma_ * static_cast<double>(w - 1);
       pooledDof_ = static_cast<double>(w - 1);
     }
     sigma_ = std::sqrt(pooledSs_ / pooledDof_);
-    ready_ = true;
     lastZeroPlus_ = lastZeroMinus_ = count_;
     return u;
   }
@@ -351,11 +356,7 @@ OnlineChangeDetector::Update OnlineChangeDetector::updateBocpd(double x) {
   const auto w = static_cast<std::size_t>(params_.window);
   Update u;
   if (!ready_) {
-    recent_.push_back(x);
-    if (recent_.size() < w) return u;
-    mu_ = internal::median(recent_);
-    sigma_ = robustSigma(recent_, mu_);
-    ready_ = true;
+    if (!collectBaseline(x)) return u;
     logProb_.assign(1, 0.0);
     mean_.assign(1, kPriorMean), kappa_.assign(1, kPriorKappa), alpha_.assign(1, kPriorAlpha),
         beta_.assign(1, kPriorBeta);

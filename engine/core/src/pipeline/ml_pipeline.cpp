@@ -117,16 +117,20 @@ void MlPipeline::fitModels(ServiceModels& s, PipelineOutput& out) {
   const auto n = static_cast<int>(samples.size());
 
   // Model records with what is known without labels.
+  auto record = [&](const std::string& type) {
+    ModelRecord m;
+    m.service = s.name;
+    m.modelType = type;
+    m.version = s.version;
+    m.modelId = md5Hex(s.name + "|" + type + "|" + std::to_string(s.version));
+    m.trainedAt = now;
+    m.trainingSamples = n;
+    return m;
+  };
   const auto training = s.detector.detect(x);
   const double flagged =
       static_cast<double>(std::count_if(training.begin(), training.end(), [](const auto& d) { return d.isAnomaly; }));
-  ModelRecord forest;
-  forest.service = s.name;
-  forest.modelType = "isolation_forest";
-  forest.version = s.version;
-  forest.modelId = md5Hex(s.name + "|isolation_forest|" + std::to_string(s.version));
-  forest.trainedAt = now;
-  forest.trainingSamples = n;
+  ModelRecord forest = record("isolation_forest");
   const auto& f = s.detector.forest();
   forest.metrics = {{"threshold", f.threshold()},
                     {"score_spread", f.scoreSpread()},
@@ -141,13 +145,7 @@ void MlPipeline::fitModels(ServiceModels& s, PipelineOutput& out) {
                                            {"standardize", anomaly.standardize ? "true" : "false"}});
   forest.blob = s.detector.serialize();
 
-  ModelRecord dbscan;
-  dbscan.service = s.name;
-  dbscan.modelType = "dbscan";
-  dbscan.version = s.version;
-  dbscan.modelId = md5Hex(s.name + "|dbscan|" + std::to_string(s.version));
-  dbscan.trainedAt = now;
-  dbscan.trainingSamples = n;
+  ModelRecord dbscan = record("dbscan");
   dbscan.metrics = {{"clusters", static_cast<double>(s.patterns.signatures().size())},
                     {"eps", s.patterns.eps()},
                     {"noise_share", s.patterns.noiseShare()}};

@@ -73,7 +73,7 @@ class KdTree {
   void kNearestFrom(const double* q, std::size_t k, std::int32_t skipLeaf, std::vector<double>& best,
                     std::vector<double>& offsets) const;
   double boxMaxDistance2(std::int32_t node, const double* q) const;
-  double boxToBoxDistance2(std::int32_t a, std::int32_t b) const;
+  void radiusSearch(const double* q, double radius, const ActiveSet* active, std::vector<std::int32_t>& out) const;
   const double* point(std::int32_t i) const { return points_.data() + static_cast<std::size_t>(i) * dims_; }
 
   std::size_t dims_ = 0;

@@ -120,6 +120,7 @@ class OnlineChangeDetector {
   Update updateTwoWindow(double x);
   Update updateCusum(double x);
   Update updateBocpd(double x);
+  bool collectBaseline(double x);  // true once `window` samples set mu_ and sigma_
   void resetBaseline();
 
   ChangePointParams params_;
