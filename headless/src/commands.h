@@ -1,12 +1,25 @@
 #pragma once
 // Every subcommand of `stacklens` lives in its own file and adds itself to the CLI here.
-// A subcommand's callback throws CLI::RuntimeError(code) to exit with a non-zero status.
+// Exit codes: 0 success, 1 a runtime failure (I/O, Kafka, PostgreSQL), 2 bad usage or bad input.
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <string_view>
 
 namespace stacklens::headless {
 
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitBadInput = 2;
+
+/// Prints "stacklens COMMAND: MESSAGE" to stderr and ends the command with `exitCode`
+/// (CLI11 does not print RuntimeError messages itself).
+[[noreturn]] void failCommand(std::string_view command, std::string_view message, int exitCode);
+
 void addMockClusterCommand(CLI::App& app);
+void addSimulateCommand(CLI::App& app);
+void addReplayCommand(CLI::App& app);
+void addDbCommand(CLI::App& app);
+void addHealthcheckCommand(CLI::App& app);
 void addDetectCommand(CLI::App& app);
 /// `eval` subcommands take the `eval` parent.
 void addEvalNabCommand(CLI::App& eval);

@@ -2,30 +2,44 @@
 #include <iostream>
 #include <string>
 
-#include "commands.h"
 #include "stacklens/core/version.h"
+
+#include "commands.h"
 
 namespace {
 
 std::string versionText(const CLI::App& app) {
   std::string text = std::string("stacklens ") + stacklens::kVersion + " (git " + stacklens::kGitRevision + ")\n";
   text += "subcommands:";
-  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-    text += " " + sub->get_name();
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) text += " " + sub->get_name();
   return text;
 }
 
 }  // namespace
 
+namespace stacklens::headless {
+
+void failCommand(std::string_view command, std::string_view message, int exitCode) {
+  std::cerr << "stacklens " << command << ": " << message << '\n';
+  throw CLI::RuntimeError(exitCode);
+}
+
+}  // namespace stacklens::headless
+
 int main(int argc, char** argv) {
-  CLI::App app{"StackLens: anomaly detection and forecasting for service metrics.\n"
-               "Production services, command-line tools and evaluation, one engine.",
-               "stacklens"};
+  CLI::App app{
+      "StackLens: anomaly detection and forecasting for service metrics.\n"
+      "Production services, command-line tools and evaluation, one engine.",
+      "stacklens"};
   app.require_subcommand(0, 1);
   app.footer("Run 'stacklens SUBCOMMAND --help' for the options of a subcommand.");
 
   stacklens::headless::addPlannedCommands(app);
+  stacklens::headless::addSimulateCommand(app);
+  stacklens::headless::addReplayCommand(app);
   stacklens::headless::addMockClusterCommand(app);
+  stacklens::headless::addDbCommand(app);
+  stacklens::headless::addHealthcheckCommand(app);
   stacklens::headless::addDetectCommand(app);
   CLI::App* eval = app.add_subcommand("eval", "Evaluate on public benchmarks (NAB, M4)");
   eval->require_subcommand(1);
@@ -36,8 +50,11 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // the command printed its message
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);
+    return code == 0 ? 0 : stacklens::headless::kExitBadInput;
   }
   if (showVersion) {
     std::cout << versionText(app) << '\n';

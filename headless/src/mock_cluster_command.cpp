@@ -7,15 +7,18 @@
 #include <iostream>
 #include <thread>
 
-#include "commands.h"
 #include "stacklens/connect/mock_cluster.h"
+
+#include "commands.h"
 
 namespace stacklens::headless {
 namespace {
 
 std::atomic<bool> stopRequested{false};
 
-void requestStop(int) { stopRequested = true; }
+void requestStop(int) {
+  stopRequested = true;
+}
 
 struct MockClusterOptions {
   int brokers = 3;
@@ -28,10 +31,11 @@ void writeAtomically(const std::string& path, const std::string& text) {
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    if (!out) throw CLI::RuntimeError("cannot write " + temporary, 1);
+    if (!out) failCommand("mock-cluster", "cannot write " + temporary, kExitFailure);
     out << text << '\n';
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) throw CLI::RuntimeError("cannot rename to " + path, 1);
+  if (std::rename(temporary.c_str(), path.c_str()) != 0)
+    failCommand("mock-cluster", "cannot rename to " + path, kExitFailure);
 }
 
 void createTopics(connect::MockCluster& cluster, const std::vector<std::string>& specs) {
@@ -62,8 +66,7 @@ int run(const MockClusterOptions& options) {
     while (!stopRequested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     return 0;
   } catch (const connect::KafkaError& e) {
-    std::cerr << "stacklens mock-cluster: " << e.what() << '\n';
-    return 1;
+    failCommand("mock-cluster", e.what(), kExitFailure);
   }
 }
 
@@ -71,10 +74,10 @@ int run(const MockClusterOptions& options) {
 
 void addMockClusterCommand(CLI::App& app) {
   auto options = std::make_shared<MockClusterOptions>();
-  CLI::App* sub = app.add_subcommand(
-      "mock-cluster",
-      "Run librdkafka's Kafka-protocol mock cluster on random local ports until interrupted "
-      "(for tests and the offline demo; no Kafka broker needed)");
+  CLI::App* sub =
+      app.add_subcommand("mock-cluster",
+                         "Run librdkafka's Kafka-protocol mock cluster on random local ports until interrupted "
+                         "(for tests and the offline demo; no Kafka broker needed)");
   sub->add_option("--brokers", options->brokers, "Number of brokers")->check(CLI::Range(1, 16))->capture_default_str();
   sub->add_option("--bootstrap-file", options->bootstrapFile,
                   "Write the bootstrap server list to this file once the brokers listen");

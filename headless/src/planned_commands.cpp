@@ -1,5 +1,3 @@
-#include <iostream>
-
 #include "commands.h"
 
 namespace stacklens::headless {
@@ -13,17 +11,12 @@ void addPlannedCommands(CLI::App& app) {
       {"ml-service", "Run the anomaly-detection service (Kafka analytics-alerts in; ml-anomalies and PostgreSQL out)"},
       {"predictive-alerter", "Run the predictive alerter (ml-anomalies in; predictive-alerts and PostgreSQL out)"},
       {"forecast", "Forecast one or many series from a CSV file with ARIMA/SARIMA"},
-      {"simulate", "Generate a realistic fleet of services with labelled incidents"},
-      {"replay", "Produce a CSV file to a Kafka topic"},
-      {"db", "Apply or report the PostgreSQL schema migrations"},
   };
   for (const auto& planned : kPlanned) {
     CLI::App* sub = app.add_subcommand(planned.name, planned.description);
     sub->allow_extras();
-    sub->callback([name = std::string(planned.name)] {
-      std::cerr << "stacklens " << name << ": not available in this build yet\n";
-      throw CLI::RuntimeError(2);
-    });
+    sub->callback(
+        [name = std::string(planned.name)] { failCommand(name, "not available in this build yet", kExitBadInput); });
   }
 }
 

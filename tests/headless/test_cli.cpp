@@ -1,25 +1,16 @@
 // The stacklens executable as users run it: --help, --version, errors and exit codes.
-#include <QProcess>
 #include <QtTest>
+
+#include "run_stacklens.h"
+
+using stacklens::test::runStacklens;
+using Run = stacklens::test::CliRun;
 
 namespace {
 
-struct Run {
-  int exitCode;
-  QString out;
-  QString err;
-};
-
-Run runStacklens(const QStringList& arguments) {
-  QProcess process;
-  process.start(QStringLiteral(STACKLENS_BIN_DIR "/stacklens"), arguments);
-  if (!process.waitForFinished(30000)) return {-1, {}, QStringLiteral("did not finish")};
-  return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-          QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
-}
-
-const QStringList kSubcommands = {"ml-service", "predictive-alerter", "detect", "forecast", "simulate",
-                                  "replay",     "db",                 "eval",   "mock-cluster"};
+const QStringList kSubcommands = {
+    "ml-service", "predictive-alerter", "detect",     "forecast", "simulate", "replay", "db",
+    "eval",       "mock-cluster",       "healthcheck"};
 
 }  // namespace
 

@@ -1,0 +1,106 @@
+#pragma once
+// Configuration of the headless services: a TOML file, then STACKLENS_* environment variables on top
+// (STACKLENS_KAFKA_BOOTSTRAP_SERVERS overrides kafka.bootstrap_servers). One table of keys drives
+// loading, the environment names and the --help text, so they cannot drift apart.
+// Secrets never come from the command line: the PostgreSQL password comes from STACKLENS_PG_PASSWORD,
+// PGPASSWORD or postgres.password_file; Kafka SASL/SSL secrets from [kafka.properties] or
+// STACKLENS_KAFKA_PROPERTY_<NAME> (e.g. STACKLENS_KAFKA_PROPERTY_SASL_PASSWORD → sasl.password).
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace stacklens::connect {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct KafkaSettings {
+  std::string bootstrapServers = "localhost:9092";
+  std::string groupId;                            ///< empty: the service's default group
+  std::map<std::string, std::string> properties;  ///< librdkafka pass-through (security.protocol, sasl.*, ssl.*)
+};
+
+struct PostgresSettings {
+  std::string dsn = "host=localhost port=5432 dbname=stacklens user=stacklens";
+  std::string passwordFile;
+  std::string sslMode;      ///< libpq sslmode (disable, require, verify-ca, verify-full); empty: libpq default
+  std::string sslRootCert;  ///< CA certificate file for verify-ca/verify-full
+  int poolMin = 2;
+  int poolMax = 10;
+};
+
+struct HttpSettings {
+  std::string bind = "0.0.0.0";
+  int port = 0;  ///< 0: the service's default (8005 ml-service, 8006 predictive-alerter)
+};
+
+struct LogSettings {
+  std::string level = "info";   ///< trace, debug, info, warn, error
+  std::string format = "json";  ///< json or text
+};
+
+struct MlServiceSettings {
+  std::string inputTopic = "analytics-alerts";
+  std::string anomaliesTopic = "ml-anomalies";
+  std::string patternsTopic = "ml-patterns";
+  std::string deadLetterTopic = "analytics-alerts-dlq";
+  int historyDays = 7;
+  int minTrainingSamples = 100;
+  int retrainEvery = 100;
+  int maxMessageBytes = 64 * 1024;
+  int batchSize = 500;
+  int batchTimeoutMs = 20;
+};
+
+struct AlerterSettings {
+  std::string inputTopic = "ml-anomalies";
+  std::string alertsTopic = "predictive-alerts";
+  int historyHours = 4;
+  std::string order = "auto";  ///< "auto" or "p,d,q[,P,D,Q,s]"
+  int horizon = 24;
+  double level = 90;
+  int capacityEvery = 100;
+};
+
+struct ServiceConfig {
+  KafkaSettings kafka;
+  PostgresSettings postgres;
+  HttpSettings http;
+  LogSettings log;
+  MlServiceSettings ml;
+  AlerterSettings alerter;
+
+  /// The libpq connection string with sslmode/sslrootcert added and the password resolved from
+  /// the environment or the password file; throws ConfigError when the file cannot be read.
+  std::string resolvedPostgresDsn(const std::function<std::optional<std::string>(const std::string&)>& env) const;
+};
+
+/// One configuration key: its dotted name, environment variable, description and accessors.
+struct ConfigKey {
+  std::string name;  ///< e.g. "kafka.bootstrap_servers"
+  std::string description;
+  std::function<std::string(const ServiceConfig&)> get;
+  std::function<void(ServiceConfig&, const std::string&)> set;  ///< throws ConfigError on a bad value
+  std::string environmentName() const;                          ///< STACKLENS_KAFKA_BOOTSTRAP_SERVERS
+};
+
+const std::vector<ConfigKey>& serviceConfigKeys();
+
+/// Reads environment variables; tests inject their own.
+using Environment = std::function<std::optional<std::string>(const std::string&)>;
+Environment processEnvironment();
+
+/// Loads defaults, then `file` (when not empty), then the environment. Throws ConfigError naming
+/// the file, line and key for unknown keys and bad values.
+ServiceConfig loadServiceConfig(const std::string& file, const Environment& env);
+
+/// Every key with its environment variable, default and description, for --help.
+std::string describeServiceConfig();
+
+}  // namespace stacklens::connect

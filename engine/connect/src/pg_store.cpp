@@ -1,0 +1,250 @@
+#include "stacklens/connect/pg_store.h"
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "stacklens/connect/pg_migrations.h"
+#include "stacklens/connect/pg_pool.h"
+
+#include "pg_batch.h"
+#include "pg_tables.h"
+
+namespace stacklens::connect {
+namespace {
+
+// Every pooled connection: the session settings the decoders rely on and the prepared
+// statements.
+void setUpConnection(PgConnection& db) {
+  db.execute("SET bytea_output = 'hex'; SET TIME ZONE 'UTC'");
+  for (const detail::BatchTable* table : detail::batchTables())
+    db.prepare(std::string(table->mergeName), std::string(table->mergeSql));
+  for (const detail::Statement& statement : detail::preparedStatements())
+    db.prepare(std::string(statement.name), std::string(statement.sql));
+}
+
+template <typename Record>
+std::vector<std::string> encodeBatch(const detail::BatchTable& table, std::span<const Record> rows) {
+  detail::ColumnBatch batch{std::string(table.name), table.columns};
+  for (std::size_t i = 0; i < rows.size(); ++i) detail::encodeRow(batch, i, rows[i]);
+  return rows.empty() ? std::vector<std::string>{} : batch.parameters();
+}
+
+std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
+  thread_local std::minstd_rand random{std::random_device{}()};
+  std::uniform_real_distribution<double> factor(0.8, 1.2);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(delay.count()) * factor(random)));
+}
+
+std::string seconds(std::chrono::steady_clock::duration duration) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count() / 1000.0).substr(0, 5) +
+         " s";
+}
+
+}  // namespace
+
+struct PgStore::Counters {
+  std::atomic<std::uint64_t> transactions{0};
+  std::atomic<std::uint64_t> retries{0};
+};
+
+// Runs `attempt`; on a retryable failure, runs it again after a growing, jittered delay until
+// the policy's time budget is spent. Idle pooled connections are dropped when the server went
+// away, so the next attempt reconnects.
+template <typename Fn>
+auto PgStore::retrying(const std::string& what, Fn&& attempt) {
+  const auto started = std::chrono::steady_clock::now();
+  std::chrono::milliseconds delay = settings_.retry.initialDelay;
+  for (int count = 1;; ++count) {
+    try {
+      return attempt();
+    } catch (const PgError& e) {
+      if (!e.retryable()) throw PgError(what + ": " + e.what(), e.kind(), e.sqlState());
+      if (pool_ && e.kind() == PgError::Kind::kConnection) pool_->closeIdle();
+      const auto elapsed = std::chrono::steady_clock::now() - started;
+      if (elapsed + delay > settings_.retry.maxElapsed)
+        throw PgError(
+            what + ": gave up after " + std::to_string(count) + " attempts in " + seconds(elapsed) + ": " + e.what(),
+            e.kind(), e.sqlState());
+      counters_->retries.fetch_add(1, std::memory_order_relaxed);
+      std::this_thread::sleep_for(jittered(delay));
+      delay = std::min(delay * 2, settings_.retry.maxDelay);
+    }
+  }
+}
+
+template <typename Fn>
+auto PgStore::withRetry(const std::string& what, Fn&& action) {
+  return retrying(what, [&] {
+    PgPool::Lease lease = pool_->acquire();
+    return action(*lease);
+  });
+}
+
+PgStore::PgStore(PgSettings settings) : settings_(std::move(settings)), counters_(std::make_unique<Counters>()) {
+  settings_.validate();
+  // The schema first: the pooled connections' setup needs its tables.
+  retrying("opening the PostgreSQL store", [&] {
+    PgConnection db(settings_);
+    MigrationRunner().requireCurrent(db);
+    pool_ = std::make_unique<PgPool>(settings_, setUpConnection);
+    return 0;
+  });
+}
+
+PgStore::~PgStore() = default;
+
+std::size_t PgStore::merge(const detail::BatchTable& table, const std::vector<std::string>& columns) {
+  if (columns.empty()) return 0;
+  const std::string statement(table.mergeName);
+  // One statement, so one transaction: it commits whole or not at all, and a retry after an
+  // unknown outcome finds its rows already there.
+  return withRetry("writing to " + std::string(table.name), [&](PgConnection& db) {
+    const auto merged = static_cast<std::size_t>(db.queryPrepared(statement, columns).affectedRows());
+    counters_->transactions.fetch_add(1, std::memory_order_relaxed);
+    return merged;
+  });
+}
+
+std::size_t PgStore::writeMetrics(std::span<const core::ServiceMetrics> rows) {
+  return merge(detail::kMetricsTable, encodeBatch(detail::kMetricsTable, rows));
+}
+
+std::size_t PgStore::writeAnomalies(std::span<const core::AnomalyRecord> rows) {
+  return merge(detail::kAnomaliesTable, encodeBatch(detail::kAnomaliesTable, rows));
+}
+
+std::size_t PgStore::writePatterns(std::span<const core::PatternRecord> rows) {
+  return merge(detail::kPatternsTable, encodeBatch(detail::kPatternsTable, rows));
+}
+
+std::size_t PgStore::writeTrends(std::span<const core::TrendRecord> rows) {
+  return merge(detail::kTrendsTable, encodeBatch(detail::kTrendsTable, rows));
+}
+
+std::size_t PgStore::writeForecasts(std::span<const core::ForecastRecord> rows) {
+  return merge(detail::kForecastsTable, encodeBatch(detail::kForecastsTable, rows));
+}
+
+std::size_t PgStore::writeAlerts(std::span<const core::PredictiveAlert> rows) {
+  return merge(detail::kAlertsTable, encodeBatch(detail::kAlertsTable, rows));
+}
+
+void PgStore::saveModel(const core::ModelRecord& model) {
+  const std::vector<std::string> parameters = detail::modelParameters(model);
+  withRetry("saving model " + model.modelId, [&](PgConnection& db) {
+    db.execute("BEGIN");
+    if (model.active)
+      db.queryPrepared(std::string(detail::kDeactivateModels), {model.service, model.modelType, model.modelId});
+    db.queryPrepared(std::string(detail::kUpsertModel), parameters);
+    db.execute("COMMIT");
+    counters_->transactions.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  });
+}
+
+bool PgStore::setAnomalyResolved(const std::string& anomalyId, bool resolved, const std::string& note) {
+  return withRetry("resolving anomaly " + anomalyId, [&](PgConnection& db) {
+    return db.queryPrepared(std::string(detail::kSetAnomalyResolved), {anomalyId, resolved ? "true" : "false", note})
+               .affectedRows() > 0;
+  });
+}
+
+std::size_t PgStore::markAlertsSent(std::span<const std::string> alertIds) {
+  if (alertIds.empty()) return 0;
+  const std::string ids = detail::textArrayLiteral(alertIds);
+  return withRetry("marking alerts sent", [&](PgConnection& db) {
+    return static_cast<std::size_t>(db.queryPrepared(std::string(detail::kMarkAlertsSent), {ids}).affectedRows());
+  });
+}
+
+bool PgStore::markAlertMaterialized(const std::string& alertId, core::EpochSeconds when) {
+  return withRetry("marking alert " + alertId + " materialized", [&](PgConnection& db) {
+    return db.queryPrepared(std::string(detail::kMarkAlertMaterialized), {alertId, std::to_string(when)})
+               .affectedRows() > 0;
+  });
+}
+
+std::size_t PgStore::recordForecastActual(const std::string& service, const std::string& metric,
+                                          core::EpochSeconds targetTime, double actual) {
+  return withRetry("recording a forecast's actual value", [&](PgConnection& db) {
+    return static_cast<std::size_t>(
+        db.queryPrepared(std::string(detail::kRecordForecastActual),
+                         {service, metric, std::to_string(targetTime), detail::formatDouble(actual)})
+            .affectedRows());
+  });
+}
+
+HistoryWindow PgStore::loadHistory(const std::string& service, core::EpochSeconds end, std::chrono::seconds span) {
+  HistoryWindow window;
+  window.service = service;
+  window.to = end;
+  window.from = end - span.count();
+  window.samples = withRetry("reading the history of " + service, [&](PgConnection& db) {
+    const PgResult result = db.queryPrepared(std::string(detail::kLoadHistory),
+                                             {service, std::to_string(window.from), std::to_string(window.to)});
+    std::vector<core::ServiceMetrics> samples;
+    samples.reserve(static_cast<std::size_t>(result.rows()));
+    for (int r = 0; r < result.rows(); ++r) samples.push_back(detail::decodeMetrics(result, r));
+    return samples;
+  });
+  return window;
+}
+
+std::vector<std::string> PgStore::historyServices(core::EpochSeconds end, std::chrono::seconds span) {
+  return withRetry("listing services with history", [&](PgConnection& db) {
+    const PgResult result = db.queryPrepared(std::string(detail::kHistoryServices),
+                                             {std::to_string(end - span.count()), std::to_string(end)});
+    std::vector<std::string> services;
+    for (int r = 0; r < result.rows(); ++r) services.emplace_back(result.text(r, 0));
+    return services;
+  });
+}
+
+std::vector<core::AnomalyRecord> PgStore::loadAnomalies(const std::string& service, core::EpochSeconds from,
+                                                        core::EpochSeconds to) {
+  return withRetry("reading the anomalies of " + service, [&](PgConnection& db) {
+    const PgResult result =
+        db.queryPrepared(std::string(detail::kLoadAnomalies), {service, std::to_string(from), std::to_string(to)});
+    std::vector<core::AnomalyRecord> anomalies;
+    anomalies.reserve(static_cast<std::size_t>(result.rows()));
+    for (int r = 0; r < result.rows(); ++r) anomalies.push_back(detail::decodeAnomaly(result, r));
+    return anomalies;
+  });
+}
+
+std::optional<core::ModelRecord> PgStore::loadActiveModel(const std::string& service, const std::string& modelType) {
+  return withRetry(
+      "reading the active " + modelType + " model of " + service,
+      [&](PgConnection& db) -> std::optional<core::ModelRecord> {
+        const PgResult result = db.queryPrepared(std::string(detail::kLoadActiveModel), {service, modelType});
+        if (result.rows() == 0) return std::nullopt;
+        return detail::decodeModel(result, 0);
+      });
+}
+
+std::vector<core::ModelRecord> PgStore::loadModels(const std::string& service) {
+  return withRetry("reading the models of " + service, [&](PgConnection& db) {
+    const PgResult result = db.queryPrepared(std::string(detail::kLoadModels), {service});
+    std::vector<core::ModelRecord> models;
+    for (int r = 0; r < result.rows(); ++r) models.push_back(detail::decodeModel(result, r));
+    return models;
+  });
+}
+
+std::vector<core::PredictiveAlert> PgStore::loadAlerts(const AlertQuery& query) {
+  return withRetry("reading predictive alerts", [&](PgConnection& db) {
+    const PgResult result = db.queryPrepared(std::string(detail::kLoadAlerts),
+                                             {query.service, std::to_string(query.createdSince),
+                                              query.unsentOnly ? "true" : "false", std::to_string(query.limit)});
+    std::vector<core::PredictiveAlert> alerts;
+    for (int r = 0; r < result.rows(); ++r) alerts.push_back(detail::decodeAlert(result, r));
+    return alerts;
+  });
+}
+
+PgStore::Statistics PgStore::statistics() const {
+  return {counters_->transactions.load(std::memory_order_relaxed), counters_->retries.load(std::memory_order_relaxed)};
+}
+
+}  // namespace stacklens::connect

@@ -1,0 +1,117 @@
+#pragma once
+// Backtests: replay a time range of recorded service metrics through the production ML pipeline
+// (pipeline::MlPipeline, the code `stacklens ml-service` runs) and score what it finds against
+// labelled incidents. Pure: data in, results out, no I/O; progress and cancellation through
+// callbacks. The workbench's tuning panel runs the same function on the service it shows.
+//
+// Replay, per service (services are independent, as in the daemon):
+//   - the samples before `from` are the history the daemon would load at start-up
+//     (MlPipeline::train keeps the last historyCapacity of them and trains when there are at least
+//     minTrainingSamples); with too few, the replay warms up from the stream like a cold start;
+//   - every sample in [from, to] goes through MlPipeline::process, in time order; retraining
+//     happens exactly when the daemon would retrain.
+//
+// Scoring against labels (incident windows [start, end]), event-based as an SRE counts pages:
+//   - a window is detected when an anomaly falls in [start, end + tolerance];
+//   - an anomaly is a true alarm when it falls in some window [start, end + tolerance];
+//   - precision = true alarms / anomalies, recall = detected windows / windows, F1 their harmonic
+//     mean (0 when both are 0). Only windows that overlap the replayed range count.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "stacklens/core/pipeline/ml_pipeline.h"
+#include "stacklens/core/records.h"
+
+namespace stacklens::core::backtest {
+
+/// A labelled incident, both ends inclusive, UTC seconds.
+struct LabelWindow {
+  EpochSeconds start = 0;
+  EpochSeconds end = 0;
+};
+
+/// One service's recorded samples (oldest first, one service) and its labelled incidents.
+struct ServiceHistory {
+  std::string service;
+  std::vector<ServiceMetrics> samples;
+  std::vector<LabelWindow> labels;
+};
+
+struct BacktestConfig {
+  pipeline::MlPipelineConfig pipeline;
+  EpochSeconds from = 0;  ///< first replayed sample time; earlier samples are the start-up history
+  EpochSeconds to = 0;    ///< last replayed sample time (inclusive); ≤ from: up to the end of the data
+  /// When ≥ 0, each service's first startupSamples samples are its start-up history instead of
+  /// those before `from` (services whose data starts at different times, or the whole history).
+  int startupSamples = -1;
+  EpochSeconds tolerance = 3600;  ///< how long after an incident's end an anomaly still counts for it
+  int threads = 0;  ///< services replayed in parallel; 0 = hardware concurrency (the result does not depend on it)
+};
+
+/// Event-based detection quality (see the file comment).
+struct DetectionScore {
+  int anomalies = 0;
+  int trueAlarms = 0;  ///< anomalies inside a window (with tolerance)
+  int windows = 0;
+  int detectedWindows = 0;
+  double precision = 0;  ///< trueAlarms / anomalies; 0 without anomalies
+  double recall = 0;     ///< detectedWindows / windows; 0 without windows
+  double f1 = 0;
+  /// Adds another score's counts and recomputes the ratios (micro-average).
+  void add(const DetectionScore& other);
+  void finish();
+};
+
+/// Scores anomaly times against windows. Windows must not be empty-ended (end ≥ start). O((a + w) log w).
+DetectionScore scoreDetections(std::span<const EpochSeconds> anomalyTimes, std::span<const LabelWindow> windows,
+                               EpochSeconds tolerance);
+
+struct ServiceBacktest {
+  std::string service;
+  std::vector<EpochSeconds> timestamps;  ///< the replayed samples
+  /// Consensus anomaly score of each replayed sample, [0,1]; 0 while warming up. The causal score
+  /// NAB-style scoring needs.
+  std::vector<double> scores;
+  std::vector<AnomalyRecord> anomalies;
+  std::vector<LabelWindow> labels;  ///< the windows that overlap the replayed range
+  DetectionScore detection;
+  int rejected = 0;        ///< samples the pipeline refused (InvalidSample): skipped, as the daemon's DLQ
+  int warmupSamples = 0;   ///< replayed samples that only fed the warm-up
+  int modelVersions = 0;   ///< the model version at the end: trainings, start-up training included
+};
+
+struct BacktestResult {
+  std::vector<ServiceBacktest> services;  ///< in input order
+  DetectionScore detection;               ///< micro-average over services
+  /// Anomalies per UTC day (key: midnight) and severity (index: core::Severity), over all services.
+  std::map<EpochSeconds, std::array<int, 4>> anomaliesPerDay;
+  int days = 0;  ///< days in the replayed range (for rates)
+  double anomaliesPerDayMean = 0;
+  bool cancelled = false;  ///< stopped early: the result holds what was done
+};
+
+struct BacktestCallbacks {
+  /// Called with the fraction done (0..1), from the calling thread or a worker; may be empty.
+  std::function<void(double)> progress;
+  /// Polled between samples; returning true stops the replay soon.
+  std::function<bool()> cancelled;
+};
+
+/// Replays every service and scores it. Throws std::invalid_argument for an invalid pipeline
+/// configuration (as MlPipeline does) or a history mixing services. Cost: the pipeline's, about
+/// O(samples) process calls plus one model fit per retrainEvery samples, per service.
+BacktestResult runBacktest(std::span<const ServiceHistory> services, const BacktestConfig& config,
+                           const BacktestCallbacks& callbacks = {});
+
+/// The replay of one service (what runBacktest does per service), for callers that need only one.
+ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfig& config,
+                              const std::function<bool()>& cancelled = {},
+                              const std::function<void(std::size_t done)>& advanced = {});
+
+}  // namespace stacklens::core::backtest

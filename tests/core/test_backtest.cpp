@@ -1,0 +1,195 @@
+// Backtests: the replay is the production pipeline's own result, scoring against labels is exact,
+// and progress and cancellation work.
+#include <QtTest>
+#include <atomic>
+
+#include "stacklens/core/backtest/backtest.h"
+#include "stacklens/core/sim/fleet_simulator.h"
+
+using namespace stacklens::core;
+using backtest::LabelWindow;
+
+namespace {
+
+// `services` simulated services over `days` days with their incidents as labels.
+std::vector<backtest::ServiceHistory> fleet(int services, int days, std::uint64_t seed = 7) {
+  sim::FleetConfig config;
+  config.services = services;
+  config.hours = days * 24;
+  config.seed = seed;
+  const sim::FleetSimulator simulator(config);
+  std::vector<backtest::ServiceHistory> out(simulator.serviceNames().size());
+  for (std::size_t s = 0; s < out.size(); ++s) out[s].service = simulator.serviceNames()[s];
+  for (const auto& sample : simulator.all())
+    for (auto& h : out)
+      if (h.service == sample.metrics.service) h.samples.push_back(sample.metrics);
+  for (const auto& incident : simulator.incidents())
+    for (auto& h : out)
+      if (h.service == incident.service) h.labels.push_back({incident.start, incident.end});
+  return out;
+}
+
+backtest::BacktestConfig configFrom(const std::vector<backtest::ServiceHistory>& services, int trainingDays) {
+  backtest::BacktestConfig config;
+  config.from = services.front().samples.front().timestamp + trainingDays * 86400;
+  return config;
+}
+
+}  // namespace
+
+class TestBacktest : public QObject {
+  Q_OBJECT
+ private slots:
+  void scoresDetectionsAgainstWindows() {
+    const std::vector<LabelWindow> windows{{100, 200}, {1000, 1100}, {5000, 5000}};
+    // 150 and 250 hit window 1 (250 within the tolerance of 60? no: 200 + 60 = 260, yes),
+    // 2000 is a false alarm, window 2 and 3 are missed.
+    const std::vector<EpochSeconds> anomalies{150, 250, 2000};
+    const auto s = backtest::scoreDetections(anomalies, windows, 60);
+    QCOMPARE(s.anomalies, 3);
+    QCOMPARE(s.trueAlarms, 2);
+    QCOMPARE(s.windows, 3);
+    QCOMPARE(s.detectedWindows, 1);
+    QCOMPARE(s.precision, 2.0 / 3);
+    QCOMPARE(s.recall, 1.0 / 3);
+    QCOMPARE(s.f1, 2 * (2.0 / 3) * (1.0 / 3) / (2.0 / 3 + 1.0 / 3));
+    // Overlapping windows: one anomaly detects both.
+    const std::vector<LabelWindow> overlapping{{0, 100}, {50, 150}};
+    const std::vector<EpochSeconds> one{60};
+    QCOMPARE(backtest::scoreDetections(one, overlapping, 0).detectedWindows, 2);
+    const auto none = backtest::scoreDetections({}, {}, 0);
+    QCOMPARE(none.f1, 0.0);
+  }
+
+  void replayEqualsRunningThePipelineDirectly() {
+    const auto services = fleet(3, 21);
+    const auto config = configFrom(services, 7);
+    const auto result = backtest::runBacktest(services, config);
+    QCOMPARE(result.services.size(), services.size());
+    int anomalies = 0;
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      // What ml-service does: train on the loaded history, then process each message.
+      pipeline::MlPipeline direct(config.pipeline);
+      std::vector<ServiceMetrics> history, replayed;
+      for (const auto& m : services[i].samples) (m.timestamp < config.from ? history : replayed).push_back(m);
+      direct.train(services[i].service, history);
+      std::vector<AnomalyRecord> expected;
+      std::vector<double> scores;
+      for (const auto& m : replayed) {
+        auto out = direct.process(m);
+        scores.push_back(out.consensus.anomalyScore);
+        for (auto& a : out.anomalies) expected.push_back(a);
+      }
+      const auto& got = result.services[i];
+      QCOMPARE(got.timestamps.size(), replayed.size());
+      QCOMPARE(got.scores, scores);
+      QCOMPARE(got.anomalies.size(), expected.size());
+      for (std::size_t k = 0; k < expected.size(); ++k) {
+        QCOMPARE(got.anomalies[k].anomalyId, expected[k].anomalyId);
+        QCOMPARE(got.anomalies[k].anomalyScore, expected[k].anomalyScore);
+        QCOMPARE(got.anomalies[k].confidence, expected[k].confidence);
+        QVERIFY(got.anomalies[k].severity == expected[k].severity);
+        QCOMPARE(got.anomalies[k].description, expected[k].description);
+      }
+      QCOMPARE(got.modelVersions, direct.modelVersion(services[i].service));
+      anomalies += static_cast<int>(expected.size());
+    }
+    QVERIFY(anomalies > 0);
+    QCOMPARE(result.detection.anomalies, anomalies);
+  }
+
+  void resultDoesNotDependOnThreads() {
+    const auto services = fleet(4, 14, 11);
+    auto config = configFrom(services, 7);
+    config.threads = 1;
+    const auto one = backtest::runBacktest(services, config);
+    config.threads = 3;
+    const auto three = backtest::runBacktest(services, config);
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      QCOMPARE(one.services[i].scores, three.services[i].scores);
+      QCOMPARE(one.services[i].anomalies.size(), three.services[i].anomalies.size());
+    }
+    QCOMPARE(one.detection.f1, three.detection.f1);
+  }
+
+  void scoresEachServiceAndCountsPerDay() {
+    const auto services = fleet(2, 28, 3);
+    const auto config = configFrom(services, 7);
+    const auto result = backtest::runBacktest(services, config);
+    int perDay = 0;
+    for (const auto& [day, counts] : result.anomaliesPerDay) {
+      QCOMPARE(day % 86400, EpochSeconds(0));
+      for (int c : counts) perDay += c;
+    }
+    QCOMPARE(perDay, result.detection.anomalies);
+    QCOMPARE(result.days, 21);
+    QCOMPARE(static_cast<int>(result.anomaliesPerDay.size()), 21);
+    for (const auto& s : result.services) {
+      std::vector<EpochSeconds> times;
+      for (const auto& a : s.anomalies) times.push_back(a.timestamp);
+      const auto again = backtest::scoreDetections(times, s.labels, config.tolerance);
+      QCOMPARE(s.detection.f1, again.f1);
+      for (const auto& w : s.labels) QVERIFY(w.end >= config.from);  // only windows in the replayed range
+    }
+  }
+
+  void startupSamplesReplaceTheFromTime() {
+    const auto services = fleet(2, 14, 21);
+    auto byTime = configFrom(services, 7);
+    auto bySamples = byTime;
+    bySamples.from = 0;
+    bySamples.startupSamples = 7 * 24;
+    const auto a = backtest::runBacktest(services, byTime);
+    const auto b = backtest::runBacktest(services, bySamples);
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      QCOMPARE(a.services[i].timestamps, b.services[i].timestamps);
+      QCOMPARE(a.services[i].scores, b.services[i].scores);
+    }
+  }
+
+  void progressAndCancel() {
+    const auto services = fleet(4, 28, 5);
+    auto config = configFrom(services, 7);
+    config.threads = 2;
+    std::vector<double> progress;
+    std::mutex m;
+    auto done = backtest::runBacktest(services, config, {[&](double f) {
+                                                            std::lock_guard<std::mutex> lock(m);
+                                                            progress.push_back(f);
+                                                          },
+                                                          {}});
+    QVERIFY(!done.cancelled);
+    QVERIFY(progress.size() >= 2);
+    QCOMPARE(progress.back(), 1.0);
+    QVERIFY(std::is_sorted(progress.begin(), progress.end()));
+
+    std::atomic<int> polls{0};
+    const auto stopped = backtest::runBacktest(services, config, {{}, [&] { return ++polls > 3; }});
+    QVERIFY(stopped.cancelled);
+    std::size_t replayed = 0, full = 0;
+    for (const auto& s : stopped.services) replayed += s.timestamps.size();
+    for (const auto& s : done.services) full += s.timestamps.size();
+    QVERIFY2(replayed < full / 2, qPrintable(QString("%1 of %2").arg(replayed).arg(full)));
+  }
+
+  void refusedSamplesAreCountedNotFatal() {
+    auto services = fleet(1, 10, 9);
+    const auto config = configFrom(services, 7);
+    services[0].samples[8 * 24].errorRate = -1;  // replayed part
+    services[0].samples[3].latencyP99Ms = -5;    // start-up history
+    const auto result = backtest::runBacktest(services, config);
+    QCOMPARE(result.services[0].rejected, 2);
+    QCOMPARE(result.services[0].timestamps.size(), std::size_t(3 * 24));
+    QVERIFY(result.services[0].modelVersions >= 1);
+
+    auto mixed = fleet(2, 8, 9);
+    mixed[0].samples[5].service = mixed[1].service;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, backtest::runBacktest(mixed, config));
+    auto bad = config;
+    bad.pipeline.historyCapacity = 10;  // fewer than minTrainingSamples
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, backtest::runBacktest(services, bad));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestBacktest)
+#include "test_backtest.moc"

@@ -1,0 +1,245 @@
+// The tuning panel's logic and signals: edits are undoable steps, a changed setting re-runs the
+// engine in the background and updates the model behind the chart, and only the latest run lands.
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QUndoStack>
+#include <QtTest>
+
+#include "stacklens/ui/metric_view/metric_view_model.h"
+#include "stacklens/ui/tuning/engine_runner.h"
+#include "stacklens/ui/tuning/tuning_controller.h"
+#include "stacklens/ui/tuning/tuning_job.h"
+#include "stacklens/ui/tuning/tuning_model.h"
+#include "stacklens/ui/tuning/tuning_panel.h"
+#include "stacklens/ui/tuning/tuning_toml.h"
+#include "stacklens/ui/workspace/demo_workspace.h"
+
+using namespace stacklens::ui;
+namespace core = stacklens::core;
+
+namespace {
+
+// One simulated service with 30 days of hourly data and incidents.
+std::shared_ptr<const ServiceData> simulatedService(int days = 30) {
+  core::sim::FleetConfig config;
+  config.services = 1;
+  config.hours = days * 24;
+  config.seed = 5;
+  config.incidentsPerServiceWeek = 2;
+  return std::make_shared<const ServiceData>(simulatedServices(config).front());
+}
+
+std::vector<std::string> ids(const std::vector<core::AnomalyRecord>& anomalies) {
+  std::vector<std::string> out;
+  for (const auto& a : anomalies) out.push_back(a.anomalyId);
+  return out;
+}
+
+}  // namespace
+
+class TestTuning : public QObject {
+  Q_OBJECT
+ private slots:
+  void describesWhatChanged() {
+    const TuningConfig a = TuningConfig::defaults();
+    TuningConfig b = a;
+    QVERIFY(describeChanges(a, b).empty());
+    b.detection.anomaly.forest.contamination = 0.05;
+    b.detection.patterns.eps.reset();
+    b.forecast.thresholds["error_rate"] = 3;
+    b.forecast.thresholds.erase("risk_score");
+    const auto changes = describeChanges(a, b);
+    QCOMPARE(changes.size(), std::size_t(3));
+    QCOMPARE(changes[0], std::string("contamination 0.1 → 0.05"));
+    QCOMPARE(changes[1], std::string("threshold error_rate 5 → 3"));
+    QCOMPARE(changes[2], std::string("threshold risk_score 0.8 → none"));
+  }
+
+  void exportsTheSettingsAsTomlAndReadsThemBack() {
+    TuningConfig c = TuningConfig::defaults();
+    QVERIFY(describeChanges(c, tuningFromToml(tuningToToml(c))).empty());
+    auto& d = c.detection;
+    d.minTrainingSamples = 150;
+    d.retrainEvery = 0;
+    d.historyCapacity = 336;
+    d.anomaly.forest.contamination.reset();
+    d.anomaly.forest.trees = 250;
+    d.anomaly.forest.maxSamples = 128;
+    d.anomaly.standardize = false;
+    d.patterns.eps = 0.75;
+    d.patterns.minSamples = 6;
+    d.patterns.windowShiftThreshold = 0.45;
+    d.trendWindow = 96;
+    d.trends.trend.degree = 2;
+    d.trends.seasonalLag = 0;
+    d.trends.changePoints.method = core::detect::ChangePointMethod::kBayesianOnline;
+    d.trends.changePoints.window = 24;
+    d.consensus.rule = core::detect::ConsensusRule::kWeighted;
+    d.consensus.severity = {0.5, 0.7, 0.95};
+    c.forecast.autoOrder = false;
+    c.forecast.p = 2, c.forecast.d = 0, c.forecast.q = 1, c.forecast.seasonalP = 0, c.forecast.seasonalD = 1,
+    c.forecast.seasonalQ = 1, c.forecast.period = 24;
+    c.forecast.horizon = 48;
+    c.forecast.level = 95;
+    c.forecast.thresholds = {{"error_rate", 2.5}, {"latency_p99_ms", 750}};
+    c.forecast.capacity = {{"total_requests", 40000}};
+    const std::string toml = tuningToToml(c);
+    QVERIFY(toml.find("contamination = \"auto\"") != std::string::npos);
+    QVERIFY(toml.find("order = \"2,0,1,0,1,1,24\"") != std::string::npos);
+    const TuningConfig back = tuningFromToml(toml);
+    const auto diff = describeChanges(c, back);
+    QVERIFY2(diff.empty(), diff.empty() ? "" : diff.front().c_str());
+    // A partial file keeps the defaults for the rest.
+    const TuningConfig partial = tuningFromToml("[ml.detection]\ntrees = 42\n");
+    QCOMPARE(partial.detection.anomaly.forest.trees, 42);
+    QCOMPARE(describeChanges(TuningConfig::defaults(), partial).size(), std::size_t(1));
+  }
+
+  void badTomlNamesTheLineAndKey_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("unknown key") << "[ml]\nretrain_every = 5\nretrian = 3\n" << "tuned.toml:3: key 'ml.retrian': unknown key";
+    QTest::newRow("out of range") << "[ml.detection]\n\ncontamination = 0.9\n"
+                                  << "tuned.toml:3: key 'ml.detection.contamination': must be in";
+    QTest::newRow("bad choice") << "[ml.detection]\nconsensus_rule = \"most\"\n"
+                                << "tuned.toml:2: key 'ml.detection.consensus_rule': 'most' is not one of";
+    QTest::newRow("bad order") << "[alerter]\norder = \"1,1\"\n" << "tuned.toml:2: key 'alerter.order'";
+    QTest::newRow("bad threshold") << "[alerter.thresholds]\nerror_rate = \"high\"\n"
+                                   << "tuned.toml:2: key 'alerter.thresholds.error_rate': expected a number";
+    QTest::newRow("syntax") << "[ml\ntrees = 3\n" << "tuned.toml:1:";
+    QTest::newRow("unknown section") << "[kafak]\nx = 1\n" << "key 'kafak': unknown section";
+  }
+
+  void badTomlNamesTheLineAndKey() {
+    QFETCH(QString, text);
+    QFETCH(QString, message);
+    try {
+      tuningFromToml(text.toStdString(), "tuned.toml");
+      QFAIL("accepted");
+    } catch (const TuningTomlError& e) {
+      QVERIFY2(QString(e.what()).contains(message), e.what());
+    }
+  }
+
+  void editsAreUndoableAndOneFieldsStepsMerge() {
+    TuningModel model;
+    QSignalSpy changed(&model, &TuningModel::configChanged);
+    TuningConfig c = model.config();
+    c.detection.anomaly.forest.trees = 50;
+    model.edit(c, 1);
+    c.detection.anomaly.forest.trees = 60;
+    model.edit(c, 1);  // same field: merges
+    c.detection.consensus.rule = core::detect::ConsensusRule::kAny;
+    model.edit(c, 2);
+    model.edit(c, 3);  // no change: not recorded
+    QCOMPARE(model.undoStack()->count(), 2);
+    QCOMPARE(changed.count(), 3);
+    QCOMPARE(model.undoStack()->undoText(), QString("consensus majority → any"));
+    model.undoStack()->undo();
+    QVERIFY(model.config().detection.consensus.rule == core::detect::ConsensusRule::kMajority);
+    QCOMPARE(model.undoStack()->undoText(), QString("trees 100 → 60"));
+    model.undoStack()->undo();
+    QCOMPARE(model.config().detection.anomaly.forest.trees, 100);
+    model.undoStack()->redo();
+    QCOMPARE(model.config().detection.anomaly.forest.trees, 60);
+    model.resetToDefaults();
+    QCOMPARE(model.config().detection.anomaly.forest.trees, 100);
+    QCOMPARE(model.undoStack()->count(), 2);  // the redo of "consensus" was replaced by "defaults"
+  }
+
+  void thePanelEditsTheModelAndShowsUndo() {
+    TuningModel model;
+    TuningPanel panel(&model);
+    auto* contamination = qobject_cast<QDoubleSpinBox*>(panel.editor("contamination"));
+    auto* rule = qobject_cast<QComboBox*>(panel.editor("consensusRule"));
+    auto* lag = qobject_cast<QSpinBox*>(panel.editor("seasonalLag"));
+    auto* threshold = qobject_cast<QDoubleSpinBox*>(panel.editor("threshold"));
+    auto* metric = qobject_cast<QComboBox*>(panel.editor("limitMetric"));
+    QVERIFY(contamination && rule && lag && threshold && metric);
+    for (const char* name : {"trees", "maxSamples", "eps", "minSamples", "trendWindow", "trendDegree",
+                             "changePointMethod", "severityMedium", "severityHigh", "severityCritical", "autoOrder",
+                             "orderP", "orderD", "orderQ", "orderSeasonalP", "orderSeasonalD", "orderSeasonalQ",
+                             "period", "horizon", "level", "capacity"})
+      QVERIFY2(panel.editor(name), name);
+
+    QCOMPARE(contamination->value(), 0.1);
+    contamination->setValue(0.0);  // the "auto" end of the range
+    QVERIFY(!model.config().detection.anomaly.forest.contamination.has_value());
+    QCOMPARE(contamination->text(), QString("auto"));
+    rule->setCurrentText("unanimous");
+    QVERIFY(model.config().detection.consensus.rule == core::detect::ConsensusRule::kUnanimous);
+    lag->setValue(0);
+    QCOMPARE(model.config().detection.trends.seasonalLag, 0);  // auto: the dominant period
+
+    panel.setMetrics({"error_rate", "total_requests"});
+    metric->setCurrentText("error_rate");
+    QCOMPARE(threshold->value(), 5.0);
+    threshold->setValue(2.5);
+    QCOMPARE(model.config().forecast.thresholds.at("error_rate"), 2.5);
+    metric->setCurrentText("total_requests");
+    QCOMPARE(threshold->text(), QString("none"));  // no threshold for requests
+
+    model.undoStack()->undo();  // the threshold
+    metric->setCurrentText("error_rate");
+    QCOMPARE(threshold->value(), 5.0);
+    model.undoStack()->undo();  // the lag
+    QCOMPARE(lag->value(), 12);
+    model.undoStack()->undo();  // the rule
+    QCOMPARE(rule->currentText(), QString("majority"));
+  }
+
+  void aChangedSettingRerunsTheEngineAndUpdatesTheChartModel() {
+    TuningModel tuning;
+    MetricViewModel view;
+    TuningController controller(&tuning, &view);
+    QSignalSpy applied(&controller, &TuningController::resultsApplied);
+    QSignalSpy plots(&view, &MetricViewModel::plotsChanged);
+    const auto service = simulatedService();
+    view.setService(service);
+    QVERIFY(applied.wait(20000));
+    QCOMPARE(view.resultGeneration(), 1);
+    const auto before = view.results().anomalies;
+    QCOMPARE(ids(before), ids(runTuning(*service, tuning.config(), {}).anomalies));
+
+    // "any" flags every sample one method finds odd: more anomalies, a new chart model.
+    TuningPanel panel(&tuning);
+    qobject_cast<QComboBox*>(panel.editor("consensusRule"))->setCurrentText("any");
+    QVERIFY(applied.wait(20000));
+    QCOMPARE(view.resultGeneration(), 2);
+    const auto after = view.results().anomalies;
+    QVERIFY2(after.size() > before.size(), qPrintable(QString("%1 -> %2").arg(before.size()).arg(after.size())));
+    QCOMPARE(ids(after), ids(runTuning(*service, tuning.config(), {}).anomalies));
+    QVERIFY(plots.count() >= 3);  // new service, first results, second results
+    // The chart's plots carry the new anomalies.
+    std::size_t marks = 0;
+    for (const MetricPlot& p : view.plots()) marks += p.anomalies.size();
+    QVERIFY(marks > 0);
+    QCOMPARE(applied.last().at(0).toString(), QString::fromStdString(service->name));
+  }
+
+  void onlyTheLatestOfManyQuickChangesLands() {
+    TuningModel tuning;
+    MetricViewModel view;
+    TuningController controller(&tuning, &view);
+    QSignalSpy applied(&controller, &TuningController::resultsApplied);
+    view.setService(simulatedService());
+    QVERIFY(applied.wait(20000));
+    applied.clear();
+    TuningConfig c = tuning.config();
+    for (int trees : {20, 30, 40, 50, 60}) {
+      c.detection.anomaly.forest.trees = trees;
+      tuning.edit(c, 7);
+      QCoreApplication::processEvents();  // each change submits a run
+    }
+    controller.runner()->waitForIdle();
+    QCoreApplication::processEvents();
+    QCOMPARE(applied.count(), 1);
+    QCOMPARE(ids(view.results().anomalies), ids(runTuning(*view.service(), tuning.config(), {}).anomalies));
+    QVERIFY(controller.runner()->runsStarted() <= 3);  // the first, one of the burst, the last: stale ones dropped
+  }
+};
+
+QTEST_MAIN(TestTuning)
+#include "test_tuning.moc"
