@@ -36,6 +36,58 @@ QString errorOf(const std::function<void()>& f) {
 class TestServiceConfig : public QObject {
   Q_OBJECT
  private slots:
+  void detectionAndAlertLimitsRoundTripThroughTheWriter() {
+    // What the workbench exports: the tuned keys, read back by the services' loader.
+    ServiceConfig c;
+    c.ml.minTrainingSamples = 150;
+    c.ml.detection.historyCapacity = 336;
+    c.ml.detection.anomaly.forest.contamination.reset();
+    c.ml.detection.anomaly.forest.trees = 250;
+    c.ml.detection.patterns.eps = 0.123456789;
+    c.ml.detection.trends.seasonalLag = 0;
+    c.ml.detection.trends.changePoints.method = stacklens::core::detect::ChangePointMethod::kBayesianOnline;
+    c.ml.detection.consensus.rule = stacklens::core::detect::ConsensusRule::kUnanimous;
+    c.ml.detection.consensus.severity.high = 0.8;
+    c.alerter.order = "2,0,1,0,1,1,24";
+    c.alerter.level = 95.5;
+    c.alerter.thresholds = {{"error_rate", 2.5}};
+    c.alerter.capacity = {{"total_requests", 40000}};
+    const std::string toml =
+        writeServiceConfig(c, {"ml.min_training_samples", "ml.detection.", "alerter.order", "alerter.level",
+                               "alerter.thresholds", "alerter.capacity"});
+    QVERIFY(toml.find("contamination = \"auto\"") != std::string::npos);
+    QVERIFY(toml.find("bootstrap_servers") == std::string::npos);
+    const ServiceConfig back = parseServiceConfig(toml, "tuned.toml", fakeEnvironment({}));
+    for (const ConfigKey& key : serviceConfigKeys())
+      QVERIFY2(key.get(back) == key.get(c), qPrintable(QString::fromStdString(key.name + ": " + key.get(back) + " != " + key.get(c))));
+    QCOMPARE(back.alerter.thresholds, c.alerter.thresholds);
+    QCOMPARE(back.alerter.capacity, c.alerter.capacity);
+    QCOMPARE(*back.ml.detection.patterns.eps, 0.123456789);  // no digits lost
+    const auto pipeline = back.pipelineConfig();
+    QCOMPARE(pipeline.minTrainingSamples, 150);
+    QCOMPARE(pipeline.historyCapacity, 336);
+    QVERIFY(!pipeline.anomaly.forest.contamination);
+    // Defaults: the original thresholds; a file's table replaces them.
+    QCOMPARE(ServiceConfig{}.alerter.thresholds.at("error_rate"), 5.0);
+    QCOMPARE(back.alerter.thresholds.count("latency_p99_ms"), std::size_t(0));
+    // The environment reaches the new keys too.
+    const ServiceConfig env = loadServiceConfig("", fakeEnvironment({{"STACKLENS_ML_DETECTION_TREES", "7"}}));
+    QCOMPARE(env.pipelineConfig().anomaly.forest.trees, 7);
+  }
+
+  void badDetectionValuesNameTheLineAndKey() {
+    QCOMPARE(errorOf([] { parseServiceConfig("[ml.detection]\n\ntrees = 0\n", "t.toml", fakeEnvironment({})); })
+                 .left(28),
+             QString("t.toml:3: ml.detection.trees"));
+    QVERIFY(errorOf([] { parseServiceConfig("[ml.detection]\nconsensus_rule = \"most\"\n", "t.toml", fakeEnvironment({})); })
+                .contains("t.toml:2: ml.detection.consensus_rule: 'most' is not one of"));
+    QVERIFY(errorOf([] { parseServiceConfig("[alerter.thresholds]\nerror_rate = \"x\"\n", "t.toml", fakeEnvironment({})); })
+                .contains("t.toml:2: alerter.thresholds.error_rate"));
+    QVERIFY(errorOf([] { parseServiceConfig("[ml.detection]\ncontamination = \"sometimes\"\n", "t.toml",
+                                            fakeEnvironment({})); })
+                .contains("t.toml:2: ml.detection.contamination"));
+  }
+
   void defaultsMatchTheOriginalContracts() {
     const ServiceConfig c = loadServiceConfig("", fakeEnvironment({}));
     QCOMPARE(c.ml.inputTopic, std::string("analytics-alerts"));

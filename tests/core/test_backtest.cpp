@@ -147,6 +147,26 @@ class TestBacktest : public QObject {
     }
   }
 
+  void nabScoreIsTheScorersOnTheReplayedScores() {
+    const auto services = fleet(3, 28, 13);
+    const auto config = configFrom(services, 7);
+    const auto result = backtest::runBacktest(services, config);
+    std::vector<eval::NabFile> files;
+    int windows = 0;
+    for (const auto& s : result.services) {
+      std::vector<std::pair<EpochSeconds, EpochSeconds>> w;
+      for (const auto& l : s.labels) w.emplace_back(l.start, l.end);
+      files.push_back({s.service, s.scores, eval::windowsToRows(s.timestamps, w)});
+      windows += static_cast<int>(files.back().windows.size());
+    }
+    const auto expected = eval::scoreCorpus(files, eval::nabProfiles()[0]);
+    QVERIFY(windows > 0);
+    QCOMPARE(result.nab.windows, windows);
+    QCOMPARE(result.nab.normalized, expected.normalized);
+    QCOMPARE(result.nab.threshold, expected.threshold);
+    QVERIFY(result.nab.normalized <= 100.0);
+  }
+
   void progressAndCancel() {
     const auto services = fleet(4, 28, 5);
     auto config = configFrom(services, 7);

@@ -27,6 +27,8 @@ std::unique_ptr<Workspace> simulatedWorkspace(const QTemporaryDir& dir, int serv
   return ws;
 }
 
+QTableWidget* table(const BacktestPanel& panel) { return panel.summaryTable(); }
+
 QString cell(QTableWidget* t, const QString& row, int column) {
   for (int r = 0; r < t->rowCount(); ++r)
     if (t->item(r, 0)->text() == row) return t->item(r, column + 1)->text();
@@ -80,6 +82,8 @@ class TestBacktestPanel : public QObject {
     QCOMPARE(shown->b->detection.anomalies, b.detection.anomalies);
     QCOMPARE(shown->b->detection.recall, b.detection.recall);
     QCOMPARE(shown->a.days, a.days);
+    QCOMPARE(shown->a.nabScore, a.nab.normalized);
+    QCOMPARE(cell(table(panel), "NAB score (standard)", 0), QString::number(a.nab.normalized, 'f', 1));
     QVERIFY(b.detection.anomalies > a.detection.anomalies);  // "any" flags more
 
     QTableWidget* table = panel.summaryTable();

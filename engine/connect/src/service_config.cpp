@@ -1,5 +1,6 @@
 #include "stacklens/connect/service_config.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -36,6 +37,17 @@ std::string formatDouble(double value) {
   return out.str();
 }
 
+// Shortest text that reads back to the same double.
+std::string preciseDouble(double value) {
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::ostringstream out;
+    out.precision(precision);
+    out << value;
+    if (std::stod(out.str()) == value) return out.str();
+  }
+  return formatDouble(value);
+}
+
 // Key builders: each binds a name and description to one member of ServiceConfig.
 template <typename Section>
 ConfigKey stringKey(std::string name, std::string description, Section ServiceConfig::*section,
@@ -63,6 +75,94 @@ ConfigKey choiceKey(std::string name, std::string description, Section ServiceCo
             for (const char* value : choices) all += all.empty() ? value : std::string(", ") + value;
             throw ConfigError(name + ": '" + text + "' is not one of " + all);
           }};
+}
+
+// [ml.detection]: the ML pipeline's settings beyond min_training_samples and retrain_every.
+void appendDetectionKeys(std::vector<ConfigKey>& keys) {
+  using P = core::pipeline::MlPipelineConfig;
+  using C = ServiceConfig;
+  auto key = [&](const char* name, const char* description, std::function<std::string(const P&)> get,
+                 std::function<void(P&, const std::string& name, const std::string&)> set) {
+    const std::string full = std::string("ml.detection.") + name;
+    keys.push_back({full, description, [get](const C& c) { return get(c.ml.detection); },
+                    [set, full](C& c, const std::string& text) { set(c.ml.detection, full, text); }});
+  };
+  auto integer = [&](const char* name, const char* description, int P::*field, int min, int max) {
+    key(name, description, [field](const P& p) { return std::to_string(p.*field); },
+        [field, min, max](P& p, const std::string& n, const std::string& t) { p.*field = parseInt(n, t, min, max); });
+  };
+  // "auto" or a number, for the settings the engine can choose itself (0 / nullopt inside).
+  auto autoInt = [&](const char* name, const char* description, int (*get)(const P&), void (*set)(P&, int), int min,
+                     int max) {
+    key(name, description, [get](const P& p) { return get(p) > 0 ? std::to_string(get(p)) : std::string("auto"); },
+        [set, min, max](P& p, const std::string& n, const std::string& t) { set(p, t == "auto" ? 0 : parseInt(n, t, min, max)); });
+  };
+  auto autoDouble = [&](const char* name, const char* description, std::optional<double> (*get)(const P&),
+                        void (*set)(P&, std::optional<double>), double min, double max) {
+    key(name, description, [get](const P& p) { return get(p) ? preciseDouble(*get(p)) : std::string("auto"); },
+        [set, min, max](P& p, const std::string& n, const std::string& t) {
+          set(p, t == "auto" ? std::nullopt : std::optional<double>(parseDouble(n, t, min, max)));
+        });
+  };
+  auto real = [&](const char* name, const char* description, double (*get)(const P&), void (*set)(P&, double),
+                  double min, double max) {
+    key(name, description, [get](const P& p) { return preciseDouble(get(p)); },
+        [set, min, max](P& p, const std::string& n, const std::string& t) { set(p, parseDouble(n, t, min, max)); });
+  };
+  integer("history_capacity", "Samples kept per service (the models train on them)", &P::historyCapacity, 2, 10000000);
+  autoDouble("contamination", "Isolation forest: expected share of anomalies, or auto",
+             [](const P& p) { return p.anomaly.forest.contamination; },
+             [](P& p, std::optional<double> v) { p.anomaly.forest.contamination = v; }, 1e-6, 0.5);
+  key("trees", "Isolation forest: trees", [](const P& p) { return std::to_string(p.anomaly.forest.trees); },
+      [](P& p, const std::string& n, const std::string& t) { p.anomaly.forest.trees = parseInt(n, t, 1, 100000); });
+  autoInt("max_samples", "Isolation forest: samples per tree, or auto (min(256, n))",
+          [](const P& p) { return p.anomaly.forest.maxSamples; }, [](P& p, int v) { p.anomaly.forest.maxSamples = v; },
+          2, 10000000);
+  key("standardize", "Standardise the features before the forest",
+      [](const P& p) { return std::string(p.anomaly.standardize ? "true" : "false"); },
+      [](P& p, const std::string& n, const std::string& t) {
+        if (t != "true" && t != "false") throw ConfigError(n + ": '" + t + "' is not true or false");
+        p.anomaly.standardize = t == "true";
+      });
+  autoDouble("dbscan_eps", "DBSCAN radius in standardised units, or auto (k-distance knee)",
+             [](const P& p) { return p.patterns.eps; }, [](P& p, std::optional<double> v) { p.patterns.eps = v; }, 1e-9,
+             1e9);
+  key("dbscan_min_samples", "DBSCAN min_samples", [](const P& p) { return std::to_string(p.patterns.minSamples); },
+      [](P& p, const std::string& n, const std::string& t) { p.patterns.minSamples = parseInt(n, t, 1, 100000); });
+  real("pattern_shift_threshold", "Share distance at which a window is a pattern shift",
+       [](const P& p) { return p.patterns.windowShiftThreshold; },
+       [](P& p, double v) { p.patterns.windowShiftThreshold = v; }, 0, 1);
+  integer("trend_window", "Samples analysed for each trend record", &P::trendWindow, 3, 10000000);
+  key("trend_degree", "Polynomial degree of the trend", [](const P& p) { return std::to_string(p.trends.trend.degree); },
+      [](P& p, const std::string& n, const std::string& t) { p.trends.trend.degree = parseInt(n, t, 0, 5); });
+  autoInt("seasonal_lag", "Seasonality lag in samples, or auto (the dominant period)",
+          [](const P& p) { return p.trends.seasonalLag; }, [](P& p, int v) { p.trends.seasonalLag = v; }, 1, 1000000);
+  key("change_point_method", "Change points: two_window, cusum or bocpd",
+      [](const P& p) { return std::string(core::detect::toString(p.trends.changePoints.method)); },
+      [](P& p, const std::string& n, const std::string& t) {
+        const auto method = core::detect::changePointMethodFromString(t);
+        if (!method) throw ConfigError(n + ": '" + t + "' is not one of two_window, cusum, bocpd");
+        p.trends.changePoints.method = *method;
+      });
+  key("change_point_window", "Samples that set a change-point baseline",
+      [](const P& p) { return std::to_string(p.trends.changePoints.window); },
+      [](P& p, const std::string& n, const std::string& t) { p.trends.changePoints.window = parseInt(n, t, 3, 1000000); });
+  key("consensus_rule", "How the three detectors decide: any, majority, unanimous or weighted",
+      [](const P& p) { return std::string(core::detect::toString(p.consensus.rule)); },
+      [](P& p, const std::string& n, const std::string& t) {
+        const auto rule = core::detect::consensusRuleFromString(t);
+        if (!rule) throw ConfigError(n + ": '" + t + "' is not one of any, majority, unanimous, weighted");
+        p.consensus.rule = *rule;
+      });
+  real("severity_medium", "Consensus score from which an anomaly is medium",
+       [](const P& p) { return p.consensus.severity.medium; }, [](P& p, double v) { p.consensus.severity.medium = v; },
+       0, 1);
+  real("severity_high", "Consensus score from which an anomaly is high",
+       [](const P& p) { return p.consensus.severity.high; }, [](P& p, double v) { p.consensus.severity.high = v; }, 0,
+       1);
+  real("severity_critical", "Consensus score from which an anomaly is critical",
+       [](const P& p) { return p.consensus.severity.critical; },
+       [](P& p, double v) { p.consensus.severity.critical = v; }, 0, 1);
 }
 
 std::vector<ConfigKey> buildKeys() {
@@ -112,11 +212,12 @@ std::vector<ConfigKey> buildKeys() {
              &AlerterSettings::historyHours, 1, 24 * 365),
       stringKey("alerter.order", "ARIMA order: auto, or p,d,q[,P,D,Q,s]", &C::alerter, &AlerterSettings::order),
       intKey("alerter.horizon", "Forecast steps (hours)", &C::alerter, &AlerterSettings::horizon, 1, 24 * 90),
-      {"alerter.level", "Prediction interval level, percent", [](const C& c) { return formatDouble(c.alerter.level); },
+      {"alerter.level", "Prediction interval level, percent", [](const C& c) { return preciseDouble(c.alerter.level); },
        [](C& c, const std::string& text) { c.alerter.level = parseDouble("alerter.level", text, 50, 99.9); }},
       intKey("alerter.capacity_every", "Run a capacity forecast every this many messages", &C::alerter,
              &AlerterSettings::capacityEvery, 1, 10000000),
   };
+  appendDetectionKeys(keys);
   return keys;
 }
 
@@ -129,7 +230,7 @@ const ConfigKey* findKey(const std::string& name) {
 std::string nodeText(const toml::node& node) {
   if (const auto* s = node.as_string()) return s->get();
   if (const auto* i = node.as_integer()) return std::to_string(i->get());
-  if (const auto* f = node.as_floating_point()) return formatDouble(f->get());
+  if (const auto* f = node.as_floating_point()) return preciseDouble(f->get());
   if (const auto* b = node.as_boolean()) return b->get() ? "true" : "false";
   throw ConfigError("expected a string, number or boolean");
 }
@@ -149,6 +250,21 @@ void applyTable(ServiceConfig& config, const toml::table& table, const std::stri
           config.kafka.properties[std::string(property.str())] = nodeText(value);
         } catch (const ConfigError& e) {
           throw ConfigError(where(file, value) + ": kafka.properties." + std::string(property.str()) + ": " + e.what());
+        }
+      }
+      continue;
+    }
+    if (name == "alerter.thresholds" || name == "alerter.capacity") {
+      const auto* limits = node.as_table();
+      if (!limits) throw ConfigError(where(file, node) + ": " + name + " must be a table of metric = number");
+      auto& target = name == "alerter.thresholds" ? config.alerter.thresholds : config.alerter.capacity;
+      target.clear();  // the file's table replaces the defaults
+      for (const auto& [metric, value] : *limits) {
+        const std::string full = name + "." + std::string(metric.str());
+        try {
+          target[std::string(metric.str())] = parseDouble(full, nodeText(value), -1e300, 1e300);
+        } catch (const ConfigError& e) {
+          throw ConfigError(where(file, value) + ": " + e.what());
         }
       }
       continue;
@@ -187,18 +303,86 @@ Environment processEnvironment() {
   };
 }
 
+namespace {
+
+ServiceConfig fromTable(const toml::table* table, const std::string& source, const Environment& env);
+
+}  // namespace
+
 ServiceConfig loadServiceConfig(const std::string& file, const Environment& env) {
-  ServiceConfig config;
-  if (!file.empty()) {
-    toml::table table;
-    try {
-      table = toml::parse_file(file);
-    } catch (const toml::parse_error& e) {
-      const auto& source = e.source();
-      throw ConfigError(file + ":" + std::to_string(source.begin.line) + ": " + std::string(e.description()));
-    }
-    applyTable(config, table, "", file);
+  if (file.empty()) return fromTable(nullptr, file, env);
+  toml::table table;
+  try {
+    table = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    const auto& source = e.source();
+    throw ConfigError(file + ":" + std::to_string(source.begin.line) + ": " + std::string(e.description()));
   }
+  return fromTable(&table, file, env);
+}
+
+ServiceConfig parseServiceConfig(std::string_view text, const std::string& source, const Environment& env) {
+  toml::table table;
+  try {
+    table = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(source + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  return fromTable(&table, source, env);
+}
+
+std::string writeServiceConfig(const ServiceConfig& config, const std::vector<std::string>& prefixes) {
+  // "ml.detection." selects a whole section, "alerter.order" one key.
+  auto wanted = [&](const std::string& name) {
+    for (const std::string& p : prefixes)
+      if (p.ends_with('.') ? name.rfind(p, 0) == 0 : name == p) return true;
+    return false;
+  };
+  // TOML needs types: numbers and booleans bare, everything else quoted.
+  auto value = [](const std::string& text) {
+    if (text == "true" || text == "false") return text;
+    try {
+      std::size_t used = 0;
+      (void)std::stod(text, &used);
+      if (used == text.size() && text.find_first_of("xXpP") == std::string::npos) return text;
+    } catch (const std::exception&) {
+    }
+    std::string quoted = "\"";
+    for (char c : text) quoted += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    return quoted + "\"";
+  };
+  std::ostringstream out;
+  std::string section;
+  for (const ConfigKey& key : serviceConfigKeys()) {
+    if (!wanted(key.name)) continue;
+    const std::string table = key.name.substr(0, key.name.rfind('.'));
+    if (table != section) {
+      out << (section.empty() ? "" : "\n") << '[' << table << "]\n";
+      section = table;
+    }
+    out << key.name.substr(table.size() + 1) << " = " << value(key.get(config)) << '\n';
+  }
+  for (const auto& [name, limits] : {std::pair{std::string("alerter.thresholds"), &config.alerter.thresholds},
+                                     std::pair{std::string("alerter.capacity"), &config.alerter.capacity}}) {
+    if (!wanted(name)) continue;
+    out << "\n[" << name << "]\n";
+    for (const auto& [metric, limit] : *limits) out << metric << " = " << preciseDouble(limit) << '\n';
+  }
+  return out.str();
+}
+
+core::pipeline::MlPipelineConfig ServiceConfig::pipelineConfig() const {
+  core::pipeline::MlPipelineConfig p = ml.detection;
+  p.minTrainingSamples = ml.minTrainingSamples;
+  p.retrainEvery = ml.retrainEvery;
+  return p;
+}
+
+namespace {
+
+ServiceConfig fromTable(const toml::table* table, const std::string& source, const Environment& env) {
+  ServiceConfig config;
+  if (table) applyTable(config, *table, "", source);
   for (const ConfigKey& key : serviceConfigKeys()) {
     if (const auto value = env(key.environmentName())) {
       try {
@@ -225,6 +409,8 @@ ServiceConfig loadServiceConfig(const std::string& file, const Environment& env)
                       ") exceeds postgres.pool_max (" + std::to_string(config.postgres.poolMax) + ")");
   return config;
 }
+
+}  // namespace
 
 std::string ServiceConfig::resolvedPostgresDsn(const Environment& env) const {
   std::string dsn = postgres.dsn;

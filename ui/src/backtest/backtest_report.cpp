@@ -67,6 +67,7 @@ BacktestSummary summarize(const core::backtest::BacktestResult& result, const st
   s.label = label;
   s.configToml = configToml;
   s.detection = result.detection;
+  if (result.nab.windows > 0) s.nabScore = result.nab.normalized;
   s.days = result.days;
   s.anomaliesPerDay = result.anomaliesPerDayMean;
   s.perDay = result.anomaliesPerDay;

@@ -1,5 +1,7 @@
 #include "stacklens/ui/tuning/tuning_config.h"
 
+#include "stacklens/connect/service_config.h"
+
 #include <cstdio>
 #include <functional>
 #include <optional>
@@ -20,12 +22,14 @@ std::string autoInt(int v) { return v <= 0 ? "auto" : text(v); }
 }  // namespace
 
 TuningConfig TuningConfig::defaults() {
+  // The services' defaults: one source for the workbench and the daemons.
+  const connect::ServiceConfig service;
   TuningConfig c;
-  c.forecast.thresholds = {{"error_rate", 5.0},
-                           {"latency_p99_ms", 1000.0},
-                           {"latency_p95_ms", 800.0},
-                           {"latency_mean_ms", 500.0},
-                           {"risk_score", 0.8}};
+  c.detection = service.pipelineConfig();
+  c.forecast.horizon = service.alerter.horizon;
+  c.forecast.level = service.alerter.level;
+  c.forecast.thresholds = service.alerter.thresholds;
+  c.forecast.capacity = service.alerter.capacity;
   return c;
 }
 

@@ -24,6 +24,8 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
   backtest.startupSamples = static_cast<int>(startup);
   const core::backtest::ServiceBacktest replay = core::backtest::replayService(history, backtest, cancelled);
   results.anomalies = replay.anomalies;
+  for (const auto& [metric, threshold] : config.forecast.thresholds)
+    if (data.metricIndex(metric) >= 0) results.thresholds[metric] = threshold;
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
   char note[160];
   std::snprintf(note, sizeof note, "%zu anomalies in %zu replayed hours (trained on %zu) · %.0f ms",

@@ -42,15 +42,17 @@ TuningPanel::TuningPanel(TuningModel* model, QWidget* parent) : QWidget(parent),
   using C = TuningConfig;
 
   QFormLayout* training = group(tr("Training"));
-  auto* minTraining = intEditor("minTrainingSamples", 2, 100000);
+  // Ranges as the services' configuration accepts them (connect::serviceConfigKeys()).
+  auto* minTraining = intEditor("minTrainingSamples", 10, 1000000);
   bind(minTraining, [=](const C& c) { minTraining->setValue(c.detection.minTrainingSamples); },
        [=](C& c) { c.detection.minTrainingSamples = minTraining->value(); });
   auto* history = intEditor("historyCapacity", 2, 100000);
   history->setSuffix(tr(" samples"));
   bind(history, [=](const C& c) { history->setValue(c.detection.historyCapacity); },
        [=](C& c) { c.detection.historyCapacity = history->value(); });
-  auto* retrain = intEditor("retrainEvery", 0, 1000000, tr("never"));
-  bind(retrain, [=](const C& c) { retrain->setValue(std::max(0, c.detection.retrainEvery)); },
+  auto* retrain = intEditor("retrainEvery", 1, 10000000);
+  retrain->setSuffix(tr(" samples"));
+  bind(retrain, [=](const C& c) { retrain->setValue(c.detection.retrainEvery); },
        [=](C& c) { c.detection.retrainEvery = retrain->value(); });
   training->addRow(tr("Min. samples"), minTraining);
   training->addRow(tr("History kept"), history);

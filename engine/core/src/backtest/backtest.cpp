@@ -199,6 +199,13 @@ BacktestResult runBacktest(std::span<const ServiceHistory> services, const Backt
     for (EpochSeconds d = dayOf(first); d <= dayOf(last); d += kDay) result.anomaliesPerDay.try_emplace(d);
     result.anomaliesPerDayMean = static_cast<double>(result.detection.anomalies) / result.days;
   }
+  std::vector<eval::NabFile> files;
+  for (const ServiceBacktest& s : result.services) {
+    std::vector<std::pair<EpochSeconds, EpochSeconds>> windows;
+    for (const LabelWindow& w : s.labels) windows.emplace_back(w.start, w.end);
+    files.push_back({s.service, s.scores, eval::windowsToRows(s.timestamps, windows)});
+  }
+  result.nab = eval::scoreCorpus(files, eval::nabProfiles()[0]);
   if (callbacks.progress && !result.cancelled) callbacks.progress(1.0);
   return result;
 }

@@ -11,7 +11,10 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "stacklens/core/pipeline/ml_pipeline.h"
 
 namespace stacklens::connect {
 
@@ -56,6 +59,9 @@ struct MlServiceSettings {
   int maxMessageBytes = 64 * 1024;
   int batchSize = 500;
   int batchTimeoutMs = 20;
+  /// [ml.detection]: the rest of the ML pipeline's settings (the workbench's tuning panel writes
+  /// them). ServiceConfig::pipelineConfig() adds min_training_samples and retrain_every.
+  core::pipeline::MlPipelineConfig detection;
 };
 
 struct AlerterSettings {
@@ -66,6 +72,14 @@ struct AlerterSettings {
   int horizon = 24;
   double level = 90;
   int capacityEvery = 100;
+  /// [alerter.thresholds]: metric = alert threshold (the original system's defaults).
+  std::map<std::string, double> thresholds = {{"error_rate", 5.0},
+                                              {"latency_p99_ms", 1000.0},
+                                              {"latency_p95_ms", 800.0},
+                                              {"latency_mean_ms", 500.0},
+                                              {"risk_score", 0.8}};
+  /// [alerter.capacity]: metric = capacity limit for capacity forecasts.
+  std::map<std::string, double> capacity;
 };
 
 struct ServiceConfig {
@@ -78,6 +92,10 @@ struct ServiceConfig {
 
   /// The libpq connection string with sslmode/sslrootcert added and the password resolved from
   /// the environment or the password file; throws ConfigError when the file cannot be read.
+  /// The ML pipeline configuration ml-service runs with: [ml.detection] plus
+  /// ml.min_training_samples and ml.retrain_every.
+  core::pipeline::MlPipelineConfig pipelineConfig() const;
+
   std::string resolvedPostgresDsn(const std::function<std::optional<std::string>(const std::string&)>& env) const;
 };
 
@@ -99,6 +117,15 @@ Environment processEnvironment();
 /// Loads defaults, then `file` (when not empty), then the environment. Throws ConfigError naming
 /// the file, line and key for unknown keys and bad values.
 ServiceConfig loadServiceConfig(const std::string& file, const Environment& env);
+
+/// The same from TOML text (`source` names it in messages), e.g. a configuration kept in a
+/// workbench workspace.
+ServiceConfig parseServiceConfig(std::string_view toml, const std::string& source, const Environment& env);
+
+/// Writes the selected keys as a TOML document that loadServiceConfig reads back to the same
+/// values. A selector ending in '.' takes a whole section ("ml.detection."), any other one key
+/// ("alerter.order") or table ("alerter.thresholds").
+std::string writeServiceConfig(const ServiceConfig& config, const std::vector<std::string>& prefixes);
 
 /// Every key with its environment variable, default and description, for --help.
 std::string describeServiceConfig();

@@ -28,8 +28,9 @@ struct TuningConfig {
   core::pipeline::MlPipelineConfig detection;
   ForecastSettings forecast;
 
-  /// The engine's defaults, with the original system's alert thresholds (error rate 5 %,
-  /// p99 latency 1000 ms, p95 800 ms, mean 500 ms, risk score 0.8).
+  /// The headless services' defaults (connect::ServiceConfig): the engine's detection defaults and
+  /// the original system's alert thresholds (error rate 5 %, p99 latency 1000 ms, p95 800 ms, mean
+  /// 500 ms, risk score 0.8).
   static TuningConfig defaults();
 };
 

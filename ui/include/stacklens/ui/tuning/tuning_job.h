@@ -15,7 +15,8 @@ core::backtest::ServiceHistory toServiceHistory(const ServiceData& data);
 
 /// Detection on the whole history of `data` through core::backtest::replayService — the
 /// production pipeline — with the first historyCapacity samples as the start-up history; the
-/// anomalies found go into the results. `cancelled` is polled between samples.
+/// anomalies found go into the results, with the alert thresholds of the service's metrics.
+/// `cancelled` is polled between samples.
 ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, const std::function<bool()>& cancelled);
 
 }  // namespace stacklens::ui

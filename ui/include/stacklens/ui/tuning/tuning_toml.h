@@ -1,37 +1,19 @@
 #pragma once
 // The tuned settings as the TOML configuration file of the headless services (`stacklens
-// ml-service --config FILE`, `stacklens predictive-alerter --config FILE`), and back:
+// ml-service --config FILE`, `stacklens predictive-alerter --config FILE`), and back. The keys are
+// connect::ServiceConfig's (one key table for the daemons and the workbench):
 //
-//   [ml]
-//   min_training_samples = 100
-//   retrain_every = 100
-//   [ml.detection]
-//   history_capacity = 168
-//   contamination = 0.1          # or "auto"
-//   trees = 100
-//   max_samples = "auto"         # or a count
-//   standardize = true
-//   dbscan_eps = "auto"          # or a radius in standardised units
-//   dbscan_min_samples = 3
-//   pattern_shift_threshold = 0.3
-//   trend_window = 48
-//   trend_degree = 1
-//   seasonal_lag = 12            # or "auto"
-//   change_point_method = "cusum"   # two_window, cusum, bocpd
-//   change_point_window = 12
-//   consensus_rule = "majority"     # any, majority, unanimous, weighted
-//   severity_medium = 0.6
-//   severity_high = 0.75
-//   severity_critical = 0.9
-//   [alerter]
-//   order = "auto"               # or "p,d,q,P,D,Q,s"
-//   horizon = 24
-//   level = 90.0
-//   [alerter.thresholds]         # metric = value
-//   error_rate = 5.0
-//   [alerter.capacity]           # metric = limit
+//   [ml]            min_training_samples, retrain_every
+//   [ml.detection]  history_capacity, contamination ("auto" or a share), trees, max_samples ("auto"
+//                   or a count), standardize, dbscan_eps ("auto" or a radius), dbscan_min_samples,
+//                   pattern_shift_threshold, trend_window, trend_degree, seasonal_lag ("auto" or a
+//                   lag), change_point_method (two_window, cusum, bocpd), change_point_window,
+//                   consensus_rule (any, majority, unanimous, weighted), severity_medium,
+//                   severity_high, severity_critical
+//   [alerter]       order ("auto" or "p,d,q[,P,D,Q,s]"), horizon, level
+//   [alerter.thresholds], [alerter.capacity]   metric = number
 //
-// Qt-free (toml++).
+// Deployment keys (Kafka, PostgreSQL, topics) are not written; reading accepts them and ignores them.
 
 #include <stdexcept>
 #include <string>
@@ -46,11 +28,11 @@ class TuningTomlError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// The settings as a TOML document (every key, in the order above, with a header comment).
+/// The settings as a TOML document (every tuned key, with a header comment).
 std::string tuningToToml(const TuningConfig& config);
 
-/// Reads settings written by tuningToToml (missing keys keep their defaults). Throws
-/// TuningTomlError "SOURCE:LINE: key 'NAME': reason" for a syntax error, an unknown key or a bad
+/// Reads settings written by tuningToToml (missing keys keep the services' defaults). Throws
+/// TuningTomlError "SOURCE:LINE: ..." naming the key for a syntax error, an unknown key or a bad
 /// value.
 TuningConfig tuningFromToml(std::string_view text, const std::string& source = "configuration");
 

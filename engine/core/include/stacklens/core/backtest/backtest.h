@@ -16,6 +16,8 @@
 //   - an anomaly is a true alarm when it falls in some window [start, end + tolerance];
 //   - precision = true alarms / anomalies, recall = detected windows / windows, F1 their harmonic
 //     mean (0 when both are 0). Only windows that overlap the replayed range count.
+// And NAB-style (eval::scoreCorpus, standard profile): each service is a "file" whose causal
+// scores are the consensus anomaly scores and whose windows are its labelled incidents.
 
 #include <array>
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "stacklens/core/eval/nab_scorer.h"
 #include "stacklens/core/pipeline/ml_pipeline.h"
 #include "stacklens/core/records.h"
 
@@ -93,6 +96,9 @@ struct BacktestResult {
   std::map<EpochSeconds, std::array<int, 4>> anomaliesPerDay;
   int days = 0;  ///< days in the replayed range (for rates)
   double anomaliesPerDayMean = 0;
+  /// NAB standard-profile score over the services (see the file comment); only meaningful when
+  /// nab.windows > 0.
+  eval::NabResult nab;
   bool cancelled = false;  ///< stopped early: the result holds what was done
 };
 
