@@ -18,6 +18,9 @@ inline constexpr int kExitBadInput = 2;
 void addMockClusterCommand(CLI::App& app);
 void addSimulateCommand(CLI::App& app);
 void addReplayCommand(CLI::App& app);
+void addForecastCommand(CLI::App& app);
+/// `eval m4` under the `eval` parent subcommand.
+void addEvalM4Command(CLI::App& eval);
 
 /// Subcommands whose implementation has not landed yet: listed in --help, and a clear error
 /// when invoked.

@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
   stacklens::headless::addSimulateCommand(app);
   stacklens::headless::addReplayCommand(app);
   stacklens::headless::addMockClusterCommand(app);
+  stacklens::headless::addForecastCommand(app);
+  CLI::App* eval = app.add_subcommand("eval", "Evaluate on public benchmarks (NAB, M4)");
+  eval->require_subcommand(1);
+  stacklens::headless::addEvalM4Command(*eval);
 
   bool showVersion = false;
   app.add_flag("-V,--version", showVersion, "Print the version and the subcommands, then exit");

@@ -11,9 +11,7 @@ void addPlannedCommands(CLI::App& app) {
       {"ml-service", "Run the anomaly-detection service (Kafka analytics-alerts in; ml-anomalies and PostgreSQL out)"},
       {"predictive-alerter", "Run the predictive alerter (ml-anomalies in; predictive-alerts and PostgreSQL out)"},
       {"detect", "Score a CSV file for anomalies (stream or batch mode)"},
-      {"forecast", "Forecast one or many series from a CSV file with ARIMA/SARIMA"},
       {"db", "Apply or report the PostgreSQL schema migrations"},
-      {"eval", "Evaluate on public benchmarks (NAB, M4)"},
   };
   for (const auto& planned : kPlanned) {
     CLI::App* sub = app.add_subcommand(planned.name, planned.description);
