@@ -23,6 +23,9 @@ void addHealthcheckCommand(CLI::App& app);
 void addDetectCommand(CLI::App& app);
 /// `eval` subcommands take the `eval` parent.
 void addEvalNabCommand(CLI::App& eval);
+void addForecastCommand(CLI::App& app);
+/// `eval m4` under the `eval` parent subcommand.
+void addEvalM4Command(CLI::App& eval);
 
 /// Subcommands whose implementation has not landed yet: listed in --help, and a clear error
 /// when invoked.

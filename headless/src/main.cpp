@@ -41,9 +41,11 @@ int main(int argc, char** argv) {
   stacklens::headless::addDbCommand(app);
   stacklens::headless::addHealthcheckCommand(app);
   stacklens::headless::addDetectCommand(app);
+  stacklens::headless::addForecastCommand(app);
   CLI::App* eval = app.add_subcommand("eval", "Evaluate on public benchmarks (NAB, M4)");
   eval->require_subcommand(1);
   stacklens::headless::addEvalNabCommand(*eval);
+  stacklens::headless::addEvalM4Command(*eval);
 
   bool showVersion = false;
   app.add_flag("-V,--version", showVersion, "Print the version and the subcommands, then exit");

@@ -10,7 +10,6 @@ void addPlannedCommands(CLI::App& app) {
   static constexpr Planned kPlanned[] = {
       {"ml-service", "Run the anomaly-detection service (Kafka analytics-alerts in; ml-anomalies and PostgreSQL out)"},
       {"predictive-alerter", "Run the predictive alerter (ml-anomalies in; predictive-alerts and PostgreSQL out)"},
-      {"forecast", "Forecast one or many series from a CSV file with ARIMA/SARIMA"},
   };
   for (const auto& planned : kPlanned) {
     CLI::App* sub = app.add_subcommand(planned.name, planned.description);
