@@ -15,7 +15,7 @@ namespace stacklens::core::detect {
 class KdTree {
  public:
   KdTree() = default;
-  explicit KdTree(const Matrix& points, int leafSize = 32);
+  explicit KdTree(const Matrix& points, int leafSize = 64);
 
   std::size_t size() const { return index_.size(); }
   std::size_t dimensions() const { return dims_; }
