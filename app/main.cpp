@@ -39,13 +39,15 @@ int main(int argc, char* argv[]) {
       "backtest", "Run a backtest once the workspace is open: configuration A and optionally B, e.g. "
                   "\"current,strict (unanimous)\" (\"current\" = the tuning panel's settings).",
       "a[,b]");
+  const QCommandLineOption settingsOption(
+      "settings", "Load these tuning settings (a TOML file as File > Export Configuration writes it).", "file");
   const QCommandLineOption noSessionOption("no-session", "Neither restore nor save the session (layout, last workspace).");
   const QCommandLineOption screenshotOption(
       "screenshot", "Show the window, save a screenshot of it to this PNG file, and quit.", "file");
   const QCommandLineOption delayOption("screenshot-delay", "Milliseconds to wait before the screenshot (default 2500).", "ms",
                                        "2500");
-  parser.addOptions({workspaceOption, demoOption, serviceOption, metricsOption, themeOption, backtestOption,
-                     noSessionOption, screenshotOption, delayOption});
+  parser.addOptions({workspaceOption, demoOption, serviceOption, metricsOption, themeOption, settingsOption,
+                     backtestOption, noSessionOption, screenshotOption, delayOption});
   parser.process(app);
 
   stacklens::ui::MainWindow window;
@@ -70,6 +72,7 @@ int main(int argc, char* argv[]) {
   } else if (parser.isSet(workspaceOption)) {
     if (!window.openWorkspace(parser.value(workspaceOption))) status = 1;
   }
+  if (parser.isSet(settingsOption) && !window.loadConfiguration(parser.value(settingsOption))) status = 1;
   if (parser.isSet(serviceOption) && !window.selectService(parser.value(serviceOption))) {
     std::fprintf(stderr, "stacklens-workbench: no service '%s' in the workspace\n", qPrintable(parser.value(serviceOption)));
     status = 1;

@@ -77,8 +77,9 @@ void MainWindow::createTuning() {
   addDockWidget(Qt::RightDockWidgetArea, dock);
   resizeDocks({dock}, {340}, Qt::Horizontal);
   tuningController_ = new TuningController(tuning_, metricView_->model(), this);
+  connect(tuningPanel_, &TuningPanel::refitRequested, tuningController_, &TuningController::refit);
   connect(tuningController_, &TuningController::runStarted, this, [this](const QString& service) {
-    activity_->set(QStringLiteral("engine"), tr("detection on %1").arg(service));
+    activity_->set(QStringLiteral("engine"), tr("detection and forecasts on %1").arg(service));
   });
   connect(tuningController_, &TuningController::resultsApplied, this,
           [this](const QString& service, double ms, const QString& note) {
@@ -275,7 +276,7 @@ void MainWindow::createMenus() {
 
   QMenu* run = menuBar()->addMenu(tr("&Run"));
   run->setObjectName("runMenu");
-  run->addAction(tr("&Re-run on This Service"), tuningController_, &TuningController::rerun)->setShortcut(QKeySequence::Refresh);
+  run->addAction(tr("&Re-run and Refit on This Service"), tuningController_, &TuningController::refit)->setShortcut(QKeySequence::Refresh);
   run->addAction(tr("&Detect in All Services"), this, &MainWindow::detectAllServices)
       ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
   run->addAction(tr("Run &Backtest"), this, [this] { backtest_->run(); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));

@@ -141,7 +141,17 @@ TuningPanel::TuningPanel(TuningModel* model, QWidget* parent) : QWidget(parent),
   auto* autoOrder = checkEditor("autoOrder", tr("automatic (AICc)"));
   bind(autoOrder, [=](const C& c) { autoOrder->setChecked(c.forecast.autoOrder); },
        [=](C& c) { c.forecast.autoOrder = autoOrder->isChecked(); });
-  forecast->addRow(tr("Order"), autoOrder);
+  auto* orderRow0 = new QWidget;
+  auto* orderLine = new QHBoxLayout(orderRow0);
+  orderLine->setContentsMargins(0, 0, 0, 0);
+  orderLine->addWidget(autoOrder, 1);
+  auto* refit = new QPushButton(tr("Fit again"));
+  refit->setObjectName("refitForecast");
+  refit->setToolTip(tr("Fit the forecast models again (with automatic orders: a new order search). Settings changes "
+                       "keep the fitted models while the data and the order settings stay the same."));
+  connect(refit, &QPushButton::clicked, this, &TuningPanel::refitRequested);
+  orderLine->addWidget(refit);
+  forecast->addRow(tr("Order"), orderRow0);
   auto orderRow = [&](const QString& label, std::initializer_list<std::pair<const char*, int ForecastSettings::*>> parts) {
     auto* row = new QWidget;
     auto* h = new QHBoxLayout(row);

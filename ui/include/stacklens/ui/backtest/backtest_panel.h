@@ -49,6 +49,9 @@ class BacktestPanel : public QWidget {
   void setRange(core::EpochSeconds from, core::EpochSeconds to);
   /// "current", a kept configuration's name, or "" (B only: none).
   void setConfigurations(const QString& a, const QString& b);
+  /// Whether the run also replays and scores forecasts and predictive alerts (on by default).
+  void setScoreForecasts(bool on);
+  bool scoreForecasts() const;
   /// Keeps the current settings in the workspace under `name` and offers them as A/B.
   bool saveCurrentSettingsAs(const QString& name);
 
