@@ -64,7 +64,7 @@ void MainWindow::createDocks() {
   dock->setObjectName("servicesDock");
   dock->setWidget(explorer_);
   addDockWidget(Qt::LeftDockWidgetArea, dock);
-  resizeDocks({dock}, {500}, Qt::Horizontal);
+  resizeDocks({dock}, {430}, Qt::Horizontal);
   connect(explorer_, &ExplorerPanel::serviceSelected, this, &MainWindow::showService);
 }
 
@@ -85,6 +85,13 @@ void MainWindow::createTuning() {
           [this](const QString& service, double ms, const QString& note) {
             activity_->finish(QStringLiteral("engine"));
             metricView_->setNote(note);
+            if (showLastDays_ > 0 && metricView_->model()->service()) {
+              ChartPresenter* charts = metricView_->presenter();
+              const core::EpochSeconds end = metricView_->model()->service()->timestamps.back();
+              charts->setRange(std::max(charts->fullRange().first, end - showLastDays_ * core::EpochSeconds{86400}),
+                               charts->fullRange().second);
+              showLastDays_ = 0;
+            }
             tuningPanel_->setStatus(tr("Last run on %1: %2").arg(service, note));
             if (!workspace_) return;
             try {  // the explorer's health reflects the settings being tuned
@@ -376,6 +383,8 @@ void MainWindow::chooseImportFiles() {
 }
 
 bool MainWindow::selectService(const QString& name) { return explorer_->selectService(name); }
+
+void MainWindow::showLastDays(int days) { showLastDays_ = days; }
 
 void MainWindow::showService(const QString& name) {
   if (!workspace_ || name == currentService_) return;

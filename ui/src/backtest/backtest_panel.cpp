@@ -106,16 +106,7 @@ BacktestPanel::BacktestPanel(QWidget* parent)
     if (ok && !name.trimmed().isEmpty()) saveCurrentSettingsAs(name.trimmed());
   });
   connect(ui_->historyCombo, &QComboBox::currentIndexChanged, this, [this](int index) {
-    if (!workspace_ || index < 0) return;
-    const int id = ui_->historyCombo->itemData(index).toInt();
-    for (const StoredBacktest& b : workspace_->backtests()) {
-      if (b.id != id) continue;
-      try {
-        show(backtestRecordFromJson(b.resultJson));
-      } catch (const std::exception& e) {
-        emit errorOccurred(QString::fromStdString(e.what()));
-      }
-    }
+    if (workspace_ && index >= 0) showKept(ui_->historyCombo->itemData(index).toInt());
   });
   connect(runner_, &BacktestRunner::progress, this, [this](double f) {
     if (!job_) return;
@@ -169,6 +160,31 @@ void BacktestPanel::setWorkspace(Workspace* workspace) {
   ui_->setupGroup->setEnabled(workspace_ != nullptr);
   refreshConfigurations();
   refreshHistory();
+  shown_.reset();
+  clearResults();
+  // The newest kept result, as it was left.
+  if (workspace_ && ui_->historyCombo->count() > 0) showKept(ui_->historyCombo->itemData(0).toInt());
+}
+
+void BacktestPanel::clearResults() {
+  ui_->summaryTable->clear();
+  ui_->summaryTable->setRowCount(0);
+  ui_->summaryTable->setColumnCount(0);
+  ui_->servicesTable->clear();
+  ui_->servicesTable->setRowCount(0);
+  ui_->servicesTable->setColumnCount(0);
+  daily_->setDays({}, {}, QString(), QString());
+}
+
+void BacktestPanel::showKept(int id) {
+  for (const StoredBacktest& b : workspace_->backtests()) {
+    if (b.id != id) continue;
+    try {
+      show(backtestRecordFromJson(b.resultJson));
+    } catch (const std::exception& e) {
+      emit errorOccurred(QString::fromStdString(e.what()));
+    }
+  }
 }
 
 void BacktestPanel::refreshConfigurations() {

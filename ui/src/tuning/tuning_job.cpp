@@ -1,5 +1,6 @@
 #include "stacklens/ui/tuning/tuning_job.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <cmath>
@@ -89,6 +90,12 @@ MetricOutcome forecastMetric(const ServiceData& data, const std::string& metric,
   band.mean = path.mean;
   band.lower = path.lower;
   band.upper = path.upper;
+  // A metric that was never negative (rates, latencies, counts) cannot become so: the Gaussian
+  // interval is cut at zero for the chart.
+  if (std::none_of(y.begin(), y.end(), [](double v) { return v < 0; })) {
+    for (double& v : band.mean) v = std::max(v, 0.0);
+    for (double& v : band.lower) v = std::max(v, 0.0);
+  }
   out.band = std::move(band);
   out.note = " · " + metric + " " + model.describe();
 

@@ -212,10 +212,21 @@ TuningPanel::TuningPanel(TuningModel* model, QWidget* parent) : QWidget(parent),
   connect(limitMetric_, &QComboBox::currentIndexChanged, this, &TuningPanel::showConfig);
 
   auto* buttons = new QHBoxLayout;
-  auto* undo = new QToolButton;
-  undo->setDefaultAction(model_->undoStack()->createUndoAction(this, tr("Undo")));
-  auto* redo = new QToolButton;
-  redo->setDefaultAction(model_->undoStack()->createRedoAction(this, tr("Redo")));
+  // Short button texts; what would be undone or redone is in the tooltip (it can be long).
+  auto stackButton = [this](const QString& text, QAction* action) {
+    auto* button = new QToolButton;
+    button->setText(text);
+    button->setEnabled(action->isEnabled());
+    button->setToolTip(action->text());
+    connect(action, &QAction::changed, button, [button, action] {
+      button->setEnabled(action->isEnabled());
+      button->setToolTip(action->text());
+    });
+    connect(button, &QToolButton::clicked, action, &QAction::trigger);
+    return button;
+  };
+  auto* undo = stackButton(tr("Undo"), model_->undoStack()->createUndoAction(this, tr("Undo")));
+  auto* redo = stackButton(tr("Redo"), model_->undoStack()->createRedoAction(this, tr("Redo")));
   auto* reset = new QPushButton(tr("Defaults"));
   reset->setObjectName("resetDefaults");
   connect(reset, &QPushButton::clicked, model_, &TuningModel::resetToDefaults);

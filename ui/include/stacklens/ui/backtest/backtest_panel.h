@@ -75,6 +75,8 @@ class BacktestPanel : public QWidget {
   void startNext();
   void stepFinished();
   void show(const BacktestRecord& record);
+  void showKept(int id);
+  void clearResults();
   void setRunning(bool running);
 
   std::unique_ptr<Ui::BacktestPanel> ui_;
