@@ -1,5 +1,6 @@
 // Forecast replays: the rolling-origin replay equals forecasting each origin by hand with the
-// forecasting engine, automatic orders are searched once and kept, a predictive alert materializes
+// forecasting engine, automatic orders are searched once and kept, the last fit applied to a moved
+// window is that fit's coefficients with the window's exact likelihood, a predictive alert materializes
 // exactly when the observed values cross the threshold in its window, and runBacktest adds the
 // forecast scores per service and in total.
 #include <QtTest>
@@ -52,15 +53,18 @@ Expected forecastByHand(const std::vector<double>& y, std::size_t first, std::si
                         const backtest::ForecastConfig& config, double threshold) {
   Expected e;
   const auto h = static_cast<std::size_t>(config.horizon);
-  std::optional<forecast::ArimaModel> chosen;
-  for (std::size_t origin = first; origin + h < last; origin += static_cast<std::size_t>(config.originEvery)) {
+  std::optional<forecast::ArimaModel> chosen, fitted;
+  std::size_t k = 0;
+  for (std::size_t origin = first; origin + h < last; origin += static_cast<std::size_t>(config.originEvery), ++k) {
     const std::size_t begin = origin + 1 > static_cast<std::size_t>(config.fitWindow) ? origin + 1 - config.fitWindow : 0;
     const std::vector<double> window(y.begin() + static_cast<std::ptrdiff_t>(begin),
                                      y.begin() + static_cast<std::ptrdiff_t>(origin + 1));
     const std::vector<double> actual(y.begin() + static_cast<std::ptrdiff_t>(origin + 1),
                                      y.begin() + static_cast<std::ptrdiff_t>(origin + 1 + h));
     forecast::ArimaModel model;
-    if (config.order || chosen) {
+    if (fitted && k % static_cast<std::size_t>(config.refitEvery) != 0) {
+      model = forecast::refilterArima(*fitted, window);
+    } else if (config.order || chosen) {
       forecast::ArimaSpec spec;
       spec.order = config.order ? *config.order : chosen->order;
       if (!config.order) spec.includeConstant = chosen->constant != forecast::ArimaConstant::kNone;
@@ -72,6 +76,7 @@ Expected forecastByHand(const std::vector<double>& y, std::size_t first, std::si
       model = forecast::autoArima(window, options).model;
       chosen = model;
     }
+    if (!fitted || k % static_cast<std::size_t>(config.refitEvery) == 0) fitted = model;
     const forecast::ForecastPath path = forecast::forecastArima(model, config.horizon, config.level);
     ++e.score.forecasts;
     e.score.smapeSum += eval::smape(actual, path.mean);
@@ -113,6 +118,7 @@ backtest::ForecastConfig fixedSeasonal(const std::string& metric, double thresho
   config.order = forecast::ArimaOrder{1, 0, 0, 0, 1, 1, 24};
   config.fitWindow = 7 * 24;
   config.originEvery = 36;
+  config.refitEvery = 2;  // origins 0, 2, 4 refit; 1, 3 apply the last fit to the moved window
   config.thresholds = {{metric, threshold}};
   return config;
 }
@@ -146,6 +152,31 @@ class TestForecastReplay : public QObject {
     // Sensible accuracy on the simulator's seasonal latency: sMAPE in percent, coverage a fraction.
     QVERIFY(replay.score.smape() > 0 && replay.score.smape() < 50);
     QVERIFY(replay.score.coverage() > 0.5 && replay.score.coverage() <= 1.0);
+  }
+
+  void refilteringAppliesTheFittedCoefficientsToNewData() {
+    const std::vector<double> y = column(fleet(1, 14).front().samples, "latency_p99_ms");
+    const std::span<const double> before(y.data(), 200), after(y.data() + 24, 200);
+    forecast::ArimaSpec spec;
+    spec.order = {1, 0, 0, 0, 1, 1, 24};
+    const forecast::ArimaModel model = forecast::fitArima(before, spec);
+    QVERIFY(model.constant == forecast::ArimaConstant::kDrift);
+    // On the data it was fitted to: the same model.
+    const forecast::ArimaModel same = forecast::refilterArima(model, before);
+    QCOMPARE(same.logLikelihood, model.logLikelihood);
+    QCOMPARE(same.sigma2, model.sigma2);
+    QCOMPARE(same.constantValue, model.constantValue);
+    QVERIFY(same.finalState.isApprox(model.finalState));
+    // Moved on by a day: the AR and MA coefficients kept, the drift re-estimated, and the
+    // likelihood the exact one of the new window at those coefficients.
+    const forecast::ArimaModel moved = forecast::refilterArima(model, after);
+    QCOMPARE(moved.ar, model.ar);
+    QCOMPARE(moved.seasonalMa, model.seasonalMa);
+    QVERIFY(moved.constantValue != model.constantValue);
+    const auto exact = forecast::arimaLikelihood(after, spec.order, moved.constant, moved.coefficients());
+    QVERIFY(std::abs(moved.logLikelihood - exact.logLikelihood) < 1e-8 * std::abs(exact.logLikelihood));
+    QVERIFY(moved.logLikelihood <= forecast::fitArima(after, spec).logLikelihood + 1e-6);  // not the optimum
+    QCOMPARE(forecast::forecastArima(moved, 24).mean.size(), std::size_t(24));
   }
 
   void automaticOrdersAreSearchedOnceAndKept() {

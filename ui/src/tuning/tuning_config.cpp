@@ -106,7 +106,6 @@ core::backtest::ForecastConfig forecastConfig(const ForecastSettings& f) {
   c.horizon = f.horizon;
   c.level = f.level;
   c.thresholds = f.thresholds;
-  c.searchSeconds = 2;  // an interactive bound: the best model found by then is taken
   return c;
 }
 

@@ -8,6 +8,14 @@
 #include "stacklens/core/forecast/auto_arima.h"
 
 namespace stacklens::core::backtest {
+namespace {
+
+// The part of the history a model is fitted to.
+std::span<const double> fitWindowOf(std::span<const double> history, const ForecastConfig& config) {
+  return history.last(std::min(history.size(), static_cast<std::size_t>(std::max(config.fitWindow, 1))));
+}
+
+}  // namespace
 
 void validate(const ForecastConfig& c) {
   auto require = [](bool ok, const char* what) {
@@ -18,6 +26,7 @@ void validate(const ForecastConfig& c) {
   require(c.period >= 1, "period must be at least 1");
   require(c.fitWindow >= 3, "fit_window must be at least 3");
   require(c.originEvery >= 1, "origin_every must be at least 1");
+  require(c.refitEvery >= 1, "refit_every must be at least 1");
   require(c.alertProbability > 0 && c.alertProbability <= 1, "alert_probability must lie in (0, 1]");
   require(c.simulations >= 1, "simulations must be at least 1");
   if (c.order) {
@@ -29,8 +38,7 @@ void validate(const ForecastConfig& c) {
 
 forecast::ArimaModel fitForecastModel(std::span<const double> history, const ForecastConfig& config,
                                       const forecast::ArimaModel* keepOrdersOf) {
-  const std::size_t n = std::min(history.size(), static_cast<std::size_t>(std::max(config.fitWindow, 1)));
-  const std::span<const double> window = history.last(n);
+  const std::span<const double> window = fitWindowOf(history, config);
   if (config.order || keepOrdersOf) {
     forecast::ArimaSpec spec;
     spec.order = config.order ? *config.order : keepOrdersOf->order;
@@ -110,13 +118,20 @@ ForecastReplay replayForecasts(std::span<const ServiceMetrics> samples, std::siz
     for (std::size_t i = 0; i < samples.size(); ++i) y[i] = metricValue(samples[i], metric);
     const auto threshold = config.thresholds.find(metric);
     std::optional<forecast::ArimaModel> chosen;  // automatic orders: found once, then kept
-    // One forecast from the sample at index `origin`, scored against the horizon after it.
-    auto forecastAt = [&](std::size_t origin) {
+    std::optional<forecast::ArimaModel> fitted;  // the last fit, applied to later windows until the next refit
+    // One forecast from the k-th origin (the sample at index `origin`), scored against the horizon after it.
+    auto forecastAt = [&](std::size_t k, std::size_t origin) {
       const std::span<const double> history(y.data(), origin + 1);
+      const std::span<const double> window = fitWindowOf(history, config);
       const std::span<const double> actual(y.data() + origin + 1, h);
       forecast::ArimaModel model;
       try {
-        model = fitForecastModel(history, config, chosen ? &*chosen : nullptr);
+        if (fitted && k % static_cast<std::size_t>(config.refitEvery) != 0) {
+          model = forecast::refilterArima(*fitted, window);
+        } else {
+          model = fitForecastModel(history, config, chosen ? &*chosen : nullptr);
+          fitted = model;
+        }
       } catch (const std::invalid_argument&) {
         ++out.score.failedFits;
         return;
@@ -129,8 +144,6 @@ ForecastReplay replayForecasts(std::span<const ServiceMetrics> samples, std::siz
       ForecastScore& s = out.score;
       ++s.forecasts;
       s.smapeSum += eval::smape(actual, path.mean);
-      const std::span<const double> window =
-          history.last(std::min(history.size(), static_cast<std::size_t>(config.fitWindow)));
       if (eval::maseScale(window, period) > 0) {
         s.maseSum += eval::mase(window, actual, path.mean, period);
         ++s.maseForecasts;
@@ -157,7 +170,7 @@ ForecastReplay replayForecasts(std::span<const ServiceMetrics> samples, std::siz
     };
     for (std::size_t k = 0; k < origins; ++k) {
       if (cancelled && cancelled()) return out;
-      forecastAt(first + k * static_cast<std::size_t>(config.originEvery));
+      forecastAt(k, first + k * static_cast<std::size_t>(config.originEvery));
       if (advanced) advanced(++done);
     }
   }

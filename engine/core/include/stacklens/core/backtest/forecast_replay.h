@@ -9,9 +9,11 @@
 //   - forecast origins are the replayed samples at indices first, first + originEvery, ... (an
 //     origin's forecast uses that sample and the fitWindow - 1 before it) that have horizon samples
 //     after them;
-//   - automatic orders are chosen once, at the first origin, and kept: later origins refit the
-//     coefficients at those orders (re-running the order search at each origin would cost 10-40
-//     fits instead of one, and orders of hourly service metrics hardly change within a replay);
+//   - automatic orders are chosen once, at the first origin, and kept (re-running the order
+//     search at each origin would cost 10-40 fits instead of one, and orders of hourly service
+//     metrics hardly change within a replay); the coefficients are refitted every refitEvery-th
+//     origin, and in between the last fit is applied to the moved window (forecast::refilterArima:
+//     one filter pass instead of an optimisation), as a forecasting service refits periodically;
 //   - each forecast is scored against the next horizon samples: sMAPE and MASE per forecast
 //     (eval/forecast_metrics.h, MASE scaled by the seasonal naive error of the fitted window), the
 //     coverage over all (origin, step) pairs;
@@ -49,10 +51,13 @@ struct ForecastConfig {
   std::vector<std::string> metrics;
   int fitWindow = 14 * 24;       ///< models are fitted to the last fitWindow samples (>= 2 periods for seasonal orders)
   int originEvery = 24;          ///< samples between forecast origins in a backtest, >= 1
+  int refitEvery = 7;            ///< origins between coefficient refits in a backtest (1: every origin), >= 1
   double alertProbability = 0.5; ///< raise an alert when P(breach within the horizon) >= this
   int simulations = 1000;        ///< simulated paths of the breach prediction
   std::uint64_t seed = 1;        ///< breach simulation seed: same inputs, same outputs
-  double searchSeconds = 5;      ///< time bound of one automatic order search
+  /// Time bound of one automatic order search; 0 = none. A bound makes the chosen orders depend on
+  /// the machine's speed, so backtests and tests leave it at 0.
+  double searchSeconds = 0;
 };
 
 /// Throws std::invalid_argument naming the field that is out of range.
