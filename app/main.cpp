@@ -1,6 +1,7 @@
 // stacklens-workbench: the desktop workbench.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDockWidget>
 #include <QIcon>
 #include <QSettings>
 #include <QTimer>
@@ -39,13 +40,20 @@ int main(int argc, char* argv[]) {
       "backtest", "Run a backtest once the workspace is open: configuration A and optionally B, e.g. "
                   "\"current,strict (unanimous)\" (\"current\" = the tuning panel's settings).",
       "a[,b]");
+  const QCommandLineOption lastDaysOption(
+      "last-days", "Zoom the charts to the last N days and what is projected after them.", "n");
+  const QCommandLineOption settingsOption(
+      "settings", "Load these tuning settings (a TOML file as File > Export Configuration writes it).", "file");
   const QCommandLineOption noSessionOption("no-session", "Neither restore nor save the session (layout, last workspace).");
   const QCommandLineOption screenshotOption(
       "screenshot", "Show the window, save a screenshot of it to this PNG file, and quit.", "file");
-  const QCommandLineOption delayOption("screenshot-delay", "Milliseconds to wait before the screenshot (default 2500).", "ms",
+  const QCommandLineOption screenshotOfOption(
+      "screenshot-of", "What --screenshot shows: window (default), tuning or backtest (that panel alone, floated).",
+      "name", "window");
+  const QCommandLineOption delayOption("screenshot-delay", "Milliseconds to wait before the screenshot (after the --backtest run, if any; default 2500).", "ms",
                                        "2500");
-  parser.addOptions({workspaceOption, demoOption, serviceOption, metricsOption, themeOption, backtestOption,
-                     noSessionOption, screenshotOption, delayOption});
+  parser.addOptions({workspaceOption, demoOption, serviceOption, metricsOption, themeOption, settingsOption,
+                     lastDaysOption, backtestOption, noSessionOption, screenshotOption, screenshotOfOption, delayOption});
   parser.process(app);
 
   stacklens::ui::MainWindow window;
@@ -70,6 +78,8 @@ int main(int argc, char* argv[]) {
   } else if (parser.isSet(workspaceOption)) {
     if (!window.openWorkspace(parser.value(workspaceOption))) status = 1;
   }
+  if (parser.isSet(lastDaysOption)) window.showLastDays(parser.value(lastDaysOption).toInt());
+  if (parser.isSet(settingsOption) && !window.loadConfiguration(parser.value(settingsOption))) status = 1;
   if (parser.isSet(serviceOption) && !window.selectService(parser.value(serviceOption))) {
     std::fprintf(stderr, "stacklens-workbench: no service '%s' in the workspace\n", qPrintable(parser.value(serviceOption)));
     status = 1;
@@ -86,10 +96,29 @@ int main(int argc, char* argv[]) {
   if (parser.isSet(screenshotOption)) {
     const QString path = parser.value(screenshotOption);
     // Give the window time to lay out, paint and finish background runs before grabbing it.
-    QTimer::singleShot(parser.value(delayOption).toInt(), &window, [&window, path, status] {
-      const bool saved = window.grab().save(path, "PNG");
+    QWidget* shown = &window;
+    const QString of = parser.value(screenshotOfOption);
+    if (of == "tuning" || of == "backtest") {
+      // The panel's dock, floated at a size that shows all of it.
+      auto* dock = window.findChild<QDockWidget*>(of + "Dock");
+      dock->setFloating(true);
+      dock->resize(of == "tuning" ? QSize(460, 980) : QSize(1300, 720));
+      shown = dock;
+    } else if (of != "window") {
+      std::fprintf(stderr, "stacklens-workbench: --screenshot-of: window, tuning or backtest\n");
+      return 2;
+    }
+    const int delay = parser.value(delayOption).toInt();
+    auto grab = [shown, path, status] {
+      const bool saved = shown->grab().save(path, "PNG");
       QApplication::exit(saved ? status : 1);
-    });
+    };
+    // With a backtest, the delay counts from its end.
+    if (window.backtestPanel()->running())
+      QObject::connect(window.backtestPanel(), &stacklens::ui::BacktestPanel::finished, &window,
+                       [delay, grab] { QTimer::singleShot(delay, grab); });
+    else
+      QTimer::singleShot(delay, &window, grab);
   }
   return QApplication::exec();
 }

@@ -7,6 +7,7 @@
 
 #include "stacklens/ui/backtest/backtest_panel.h"
 #include "stacklens/ui/backtest/backtest_runner.h"
+#include "stacklens/ui/tuning/tuning_config.h"
 #include "stacklens/ui/tuning/tuning_job.h"
 #include "stacklens/ui/tuning/tuning_toml.h"
 #include "stacklens/ui/workspace/demo_workspace.h"
@@ -44,8 +45,15 @@ class TestBacktestPanel : public QObject {
     QTemporaryDir dir;
     auto ws = simulatedWorkspace(dir, 3, 21);
     TuningConfig current = TuningConfig::defaults();
+    // Forecasts of two metrics with fixed seasonal orders (quick); B also differs in the level.
+    current.forecast.autoOrder = false;
+    current.forecast.p = 1;
+    current.forecast.d = 0;
+    current.forecast.q = 0;
+    current.forecast.thresholds = {{"error_rate", 1.0}, {"latency_p99_ms", 400.0}};
     TuningConfig any = current;
     any.detection.consensus.rule = core::detect::ConsensusRule::kAny;
+    any.forecast.level = 80;
     ws->saveConfiguration("any", tuningToToml(any));
 
     BacktestPanel panel;
@@ -71,8 +79,10 @@ class TestBacktestPanel : public QObject {
     config.from = from;
     config.to = to;
     config.pipeline = current.detection;
+    config.forecast = forecastConfig(current.forecast);
     const auto a = core::backtest::runBacktest(histories, config);
     config.pipeline = any.detection;
+    config.forecast = forecastConfig(any.forecast);
     const auto b = core::backtest::runBacktest(histories, config);
 
     const auto& shown = panel.shownRecord();
@@ -85,6 +95,15 @@ class TestBacktestPanel : public QObject {
     QCOMPARE(shown->a.nabScore, a.nab.normalized);
     QCOMPARE(cell(table(panel), "NAB score (standard)", 0), QString::number(a.nab.normalized, 'f', 1));
     QVERIFY(b.detection.anomalies > a.detection.anomalies);  // "any" flags more
+    // Forecast accuracy and predictive alerts, as the core computes them.
+    QVERIFY(a.forecast.forecasts > 0);
+    QCOMPARE(shown->a.forecast.forecasts, a.forecast.forecasts);
+    QCOMPARE(shown->a.forecast.smape(), a.forecast.smape());
+    QCOMPARE(shown->a.forecast.mase(), a.forecast.mase());
+    QCOMPARE(shown->b->forecast.coverage(), b.forecast.coverage());
+    QCOMPARE(shown->a.forecast.alerts, a.forecast.alerts);
+    QCOMPARE(shown->a.forecast.materialized, a.forecast.materialized);
+    QVERIFY(b.forecast.coverage() < a.forecast.coverage());  // 80 % intervals are narrower than 90 %
 
     QTableWidget* table = panel.summaryTable();
     QCOMPARE(table->columnCount(), 4);
@@ -92,6 +111,9 @@ class TestBacktestPanel : public QObject {
     QCOMPARE(cell(table, "Anomalies", 1), QString::number(b.detection.anomalies));
     QCOMPARE(cell(table, "Anomalies", 2), "+" + QString::number(b.detection.anomalies - a.detection.anomalies));
     QCOMPARE(cell(table, "Recall", 0), QString::number(100 * a.detection.recall, 'f', 1) + " %");
+    QCOMPARE(cell(table, "Forecast sMAPE (%)", 0), QString::number(a.forecast.smape(), 'f', 2));
+    QCOMPARE(cell(table, "Interval coverage", 1), QString::number(100 * b.forecast.coverage(), 'f', 1) + " %");
+    QCOMPARE(cell(table, "Predictive alerts", 0), QString::number(a.forecast.alerts));
     QCOMPARE(panel.servicesTable()->rowCount(), 2);
 
     // Kept in the workspace, and read back the same.
@@ -102,6 +124,9 @@ class TestBacktestPanel : public QObject {
     QCOMPARE(record.b->detection.f1, b.detection.f1);
     QCOMPARE(record.services, (std::vector<std::string>{"auth", "checkout-api"}));  // workspace order
     QCOMPARE(record.a.perDay.size(), a.anomaliesPerDay.size());
+    QCOMPARE(record.a.forecast.smapeSum, a.forecast.smapeSum);
+    QCOMPARE(record.b->forecast.covered, b.forecast.covered);
+    QCOMPARE(record.b->services[1].forecast.alerts, b.services[1].forecast.score.alerts);
     QVERIFY(tuningFromToml(record.b->configToml).detection.consensus.rule == core::detect::ConsensusRule::kAny);
   }
 
@@ -152,10 +177,13 @@ class TestBacktestPanel : public QObject {
     QVERIFY(panel.saveCurrentSettingsAs("fewer trees"));
     QCOMPARE(tuningFromToml(*ws->configuration("fewer trees")).detection.anomaly.forest.trees, 33);
     panel.setConfigurations("fewer trees", "");
+    panel.setScoreForecasts(false);  // detection only
     QSignalSpy finished(&panel, &BacktestPanel::finished);
     QVERIFY(panel.run());
     QVERIFY(finished.wait(60000));
     QCOMPARE(panel.shownRecord()->a.label, std::string("A: fewer trees"));
+    QCOMPARE(panel.shownRecord()->a.forecast.forecasts, 0);
+    QCOMPARE(cell(panel.summaryTable(), "Forecast sMAPE (%)", 0), QString("–"));
     QVERIFY(!panel.shownRecord()->b.has_value());
     QCOMPARE(panel.summaryTable()->columnCount(), 2);
   }

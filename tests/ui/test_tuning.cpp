@@ -1,5 +1,6 @@
-// The tuning panel's logic and signals: edits are undoable steps, a changed setting re-runs the
-// engine in the background and updates the model behind the chart, and only the latest run lands.
+// The tuning panel's logic and signals: edits are undoable steps, a changed setting - detection or
+// forecasting - re-runs the engine in the background and updates the model behind the chart, a
+// re-run reuses what the last one fitted, and only the latest run lands.
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QSignalSpy>
@@ -15,6 +16,7 @@
 #include "stacklens/ui/tuning/tuning_panel.h"
 #include "stacklens/ui/tuning/tuning_toml.h"
 #include "stacklens/ui/workspace/demo_workspace.h"
+#include "stacklens/core/backtest/forecast_replay.h"
 
 using namespace stacklens::ui;
 namespace core = stacklens::core;
@@ -35,6 +37,27 @@ std::vector<std::string> ids(const std::vector<core::AnomalyRecord>& anomalies) 
   std::vector<std::string> out;
   for (const auto& a : anomalies) out.push_back(a.anomalyId);
   return out;
+}
+
+// Settings that forecast with fixed seasonal orders (fast and deterministic).
+TuningConfig fixedOrders() {
+  TuningConfig c = TuningConfig::defaults();
+  c.forecast.autoOrder = false;
+  c.forecast.p = 1;
+  c.forecast.d = 0;
+  c.forecast.q = 0;
+  c.forecast.seasonalP = 0;
+  c.forecast.seasonalD = 1;
+  c.forecast.seasonalQ = 1;
+  c.forecast.period = 24;
+  return c;
+}
+
+// The forecast of `metric` as the engine gives it, with no workbench in between.
+core::forecast::ForecastPath directForecast(const ServiceData& data, const std::string& metric, const TuningConfig& c) {
+  const auto config = forecastConfig(c.forecast);
+  return core::forecast::forecastArima(core::backtest::fitForecastModel(data.column(metric), config), config.horizon,
+                                       config.level);
 }
 
 }  // namespace
@@ -220,6 +243,118 @@ class TestTuning : public QObject {
     for (const MetricPlot& p : view.plots()) marks += p.anomalies.size();
     QVERIFY(marks > 0);
     QCOMPARE(applied.last().at(0).toString(), QString::fromStdString(service->name));
+  }
+
+  void aChangedForecastSettingUpdatesTheBandBreachAndCapacity() {
+    TuningModel tuning;
+    tuning.load(fixedOrders());
+    MetricViewModel view;
+    TuningController controller(&tuning, &view);
+    QSignalSpy applied(&controller, &TuningController::resultsApplied);
+    const auto service = simulatedService();
+    const std::string metric = "latency_p99_ms";
+    view.setMetrics({QString::fromStdString(metric)});
+    view.setService(service);
+    QVERIFY(applied.wait(20000));
+    const core::EpochSeconds last = service->timestamps.back();
+    {
+      const ForecastBand& band = view.results().forecasts.at(metric);
+      const auto direct = directForecast(*service, metric, tuning.config());
+      QCOMPARE(band.t.size(), std::size_t(24));
+      QCOMPARE(band.t.front(), last + 3600);
+      QCOMPARE(band.mean, direct.mean);
+      QCOMPARE(band.upper, direct.upper);
+      QVERIFY(view.plots().front().forecast.has_value());
+    }
+
+    // Horizon and level through the panel's editors.
+    TuningPanel panel(&tuning);
+    qobject_cast<QSpinBox*>(panel.editor("horizon"))->setValue(48);
+    QVERIFY(applied.wait(20000));
+    QCOMPARE(view.results().forecasts.at(metric).t.size(), std::size_t(48));
+    QCOMPARE(view.results().forecasts.at(metric).t.back(), last + 48 * 3600);
+    const ForecastBand at90 = view.results().forecasts.at(metric);
+    qobject_cast<QDoubleSpinBox*>(panel.editor("level"))->setValue(99);
+    QVERIFY(applied.wait(20000));
+    const ForecastBand at99 = view.results().forecasts.at(metric);
+    QCOMPARE(at99.level, 99.0);
+    QCOMPARE(at99.mean, at90.mean);  // the same model, wider interval
+    for (std::size_t h = 0; h < at99.mean.size(); ++h) QVERIFY(at99.upper[h] - at99.lower[h] > at90.upper[h] - at90.lower[h]);
+
+    // A threshold under the forecast's peak: a predicted breach window, the engine's own.
+    TuningConfig c = tuning.config();
+    const double peak = *std::max_element(at99.mean.begin(), at99.mean.end());
+    c.forecast.thresholds[metric] = peak * 0.97;
+    tuning.edit(c, -1);
+    QVERIFY(applied.wait(20000));
+    QVERIFY(view.results().breaches.count(metric));
+    const BreachWindow breach = view.results().breaches.at(metric);
+    const auto config = forecastConfig(c.forecast);
+    const auto model = core::backtest::fitForecastModel(service->column(metric), config);
+    const auto direct = core::backtest::predictThresholdBreach(model, config, c.forecast.thresholds[metric]);
+    QCOMPARE(breach.start, last + *direct.windowStart * 3600);
+    QCOMPARE(breach.end, last + *direct.windowEnd * 3600);
+    QCOMPARE(breach.probability, direct.probability);
+    QCOMPARE(view.plots().front().threshold.value(), peak * 0.97);
+    QVERIFY(view.plots().front().breach.has_value());
+
+    // A capacity limit: the capacity projection over two weeks.
+    c.forecast.capacity[metric] = peak * 3;
+    tuning.edit(c, -1);
+    QVERIFY(applied.wait(20000));
+    const CapacityProjection& projection = view.results().capacity.at(metric);
+    QCOMPARE(projection.t.size(), std::size_t(kCapacityHorizonHours));
+    QCOMPARE(projection.limit, peak * 3);
+    QVERIFY(view.plots().front().capacity.has_value());
+
+    // Other orders: a new model.
+    qobject_cast<QSpinBox*>(panel.editor("orderP"))->setValue(2);
+    QVERIFY(applied.wait(20000));
+    QVERIFY2(applied.last().at(2).toString().contains("ARIMA(2,0,0)(0,1,1)[24]"), qPrintable(applied.last().at(2).toString()));
+    QCOMPARE(view.results().forecasts.at(metric).mean, directForecast(*service, metric, tuning.config()).mean);
+
+    // Picking another metric forecasts it too.
+    view.setMetrics({QString::fromStdString(metric), "error_rate"});
+    QVERIFY(applied.wait(20000));
+    QVERIFY(view.results().forecasts.count("error_rate"));
+  }
+
+  void aRerunReusesTheFittedModelsAndDetectionUntilTheyChange() {
+    const auto service = simulatedService(20);
+    const std::string metric = "error_rate";
+    TuningConfig c = fixedOrders();
+    TuningRequest first;
+    first.forecastMetrics = {metric};
+    first.next = std::make_shared<TuningCache>();
+    first.next->data = service;
+    runTuning(*service, c, {}, first);
+    QVERIFY(first.next->models.count(metric));
+    QVERIFY(first.next->detectedWith.has_value());
+
+    // Tamper with what the first run left: a re-run that reuses it shows the tampered values.
+    auto kept = std::make_shared<TuningCache>(*first.next);
+    kept->models.at(metric).model.constantValue += 1.0;
+    kept->anomalies.resize(1);
+    TuningRequest again;
+    again.forecastMetrics = {metric};
+    again.previous = kept;
+    c.forecast.horizon = 12;  // a forecast-only change
+    const ServiceResults reused = runTuning(*service, c, {}, again);
+    QCOMPARE(reused.anomalies.size(), std::size_t(1));
+    QCOMPARE(reused.forecasts.at(metric).mean, core::forecast::forecastArima(kept->models.at(metric).model, 12, c.forecast.level).mean);
+
+    // Other orders refit; other detection settings detect again; other data ignores the cache.
+    c.forecast.q = 1;
+    c.detection.anomaly.forest.trees = 50;
+    const ServiceResults refitted = runTuning(*service, c, {}, again);
+    QCOMPARE(refitted.forecasts.at(metric).mean, directForecast(*service, metric, c).mean);
+    QCOMPARE(ids(refitted.anomalies), ids(runTuning(*service, c, {}).anomalies));
+    const auto copy = std::make_shared<const ServiceData>(*service);
+    c = fixedOrders();
+    c.forecast.horizon = 12;
+    const ServiceResults fresh = runTuning(*copy, c, {}, again);
+    QCOMPARE(fresh.forecasts.at(metric).mean, directForecast(*copy, metric, c).mean);
+    QVERIFY(fresh.anomalies.size() > 1);
   }
 
   void onlyTheLatestOfManyQuickChangesLands() {

@@ -64,7 +64,7 @@ void MainWindow::createDocks() {
   dock->setObjectName("servicesDock");
   dock->setWidget(explorer_);
   addDockWidget(Qt::LeftDockWidgetArea, dock);
-  resizeDocks({dock}, {500}, Qt::Horizontal);
+  resizeDocks({dock}, {430}, Qt::Horizontal);
   connect(explorer_, &ExplorerPanel::serviceSelected, this, &MainWindow::showService);
 }
 
@@ -77,13 +77,21 @@ void MainWindow::createTuning() {
   addDockWidget(Qt::RightDockWidgetArea, dock);
   resizeDocks({dock}, {340}, Qt::Horizontal);
   tuningController_ = new TuningController(tuning_, metricView_->model(), this);
+  connect(tuningPanel_, &TuningPanel::refitRequested, tuningController_, &TuningController::refit);
   connect(tuningController_, &TuningController::runStarted, this, [this](const QString& service) {
-    activity_->set(QStringLiteral("engine"), tr("detection on %1").arg(service));
+    activity_->set(QStringLiteral("engine"), tr("detection and forecasts on %1").arg(service));
   });
   connect(tuningController_, &TuningController::resultsApplied, this,
           [this](const QString& service, double ms, const QString& note) {
             activity_->finish(QStringLiteral("engine"));
             metricView_->setNote(note);
+            if (showLastDays_ > 0 && metricView_->model()->service()) {
+              ChartPresenter* charts = metricView_->presenter();
+              const core::EpochSeconds end = metricView_->model()->service()->timestamps.back();
+              charts->setRange(std::max(charts->fullRange().first, end - showLastDays_ * core::EpochSeconds{86400}),
+                               charts->fullRange().second);
+              showLastDays_ = 0;
+            }
             tuningPanel_->setStatus(tr("Last run on %1: %2").arg(service, note));
             if (!workspace_) return;
             try {  // the explorer's health reflects the settings being tuned
@@ -275,7 +283,7 @@ void MainWindow::createMenus() {
 
   QMenu* run = menuBar()->addMenu(tr("&Run"));
   run->setObjectName("runMenu");
-  run->addAction(tr("&Re-run on This Service"), tuningController_, &TuningController::rerun)->setShortcut(QKeySequence::Refresh);
+  run->addAction(tr("&Re-run and Refit on This Service"), tuningController_, &TuningController::refit)->setShortcut(QKeySequence::Refresh);
   run->addAction(tr("&Detect in All Services"), this, &MainWindow::detectAllServices)
       ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
   run->addAction(tr("Run &Backtest"), this, [this] { backtest_->run(); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
@@ -375,6 +383,8 @@ void MainWindow::chooseImportFiles() {
 }
 
 bool MainWindow::selectService(const QString& name) { return explorer_->selectService(name); }
+
+void MainWindow::showLastDays(int days) { showLastDays_ = days; }
 
 void MainWindow::showService(const QString& name) {
   if (!workspace_ || name == currentService_) return;

@@ -9,6 +9,7 @@
 
 #include "daily_counts_chart.h"
 #include "stacklens/ui/backtest/backtest_runner.h"
+#include "stacklens/ui/tuning/tuning_config.h"
 #include "stacklens/ui/tuning/tuning_job.h"
 #include "stacklens/ui/tuning/tuning_toml.h"
 #include "stacklens/ui/workspace/workspace.h"
@@ -22,33 +23,41 @@ const QString kCurrent = QStringLiteral("current");
 QString percent(double v) { return std::isfinite(v) ? QString::number(100 * v, 'f', 1) + QStringLiteral(" %") : "–"; }
 QString plain(double v, int decimals = 0) { return std::isfinite(v) ? QString::number(v, 'f', decimals) : "–"; }
 
-// One row of the A-vs-B table: how to read the value and how to print it.
+// One row of the A-vs-B table: how to read the value, how to print it, and which way is better.
+enum class Better { kHigher, kLower, kNeither };
 struct Row {
   const char* name;
   std::function<double(const BacktestSummary&)> value;
   std::function<QString(double)> format;
-  bool higherIsBetter;
+  Better better;
 };
 
 std::vector<Row> summaryRows() {
-  auto count = [](int s) { return [s](const BacktestSummary& x) { return double(x.bySeverity[static_cast<std::size_t>(s)]); }; };
+  using S = BacktestSummary;
+  auto count = [](int s) { return [s](const S& x) { return double(x.bySeverity[static_cast<std::size_t>(s)]); }; };
   auto integer = [](double v) { return plain(v); };
+  auto decimals = [](int d) { return [d](double v) { return plain(v, d); }; };
   return {
-      {"Anomalies", [](const BacktestSummary& x) { return double(x.detection.anomalies); }, integer, false},
-      {"Anomalies per day", [](const BacktestSummary& x) { return x.anomaliesPerDay; }, [](double v) { return plain(v, 1); },
-       false},
-      {"  critical", count(3), integer, false},
-      {"  high", count(2), integer, false},
-      {"  medium", count(1), integer, false},
-      {"  low", count(0), integer, false},
-      {"Labelled incidents", [](const BacktestSummary& x) { return double(x.detection.windows); }, integer, true},
-      {"Incidents detected", [](const BacktestSummary& x) { return double(x.detection.detectedWindows); }, integer, true},
-      {"Precision", [](const BacktestSummary& x) { return x.detection.precision; }, percent, true},
-      {"Recall", [](const BacktestSummary& x) { return x.detection.recall; }, percent, true},
-      {"F1", [](const BacktestSummary& x) { return x.detection.f1; }, percent, true},
-      {"NAB score (standard)", [](const BacktestSummary& x) { return x.nabScore; }, [](double v) { return plain(v, 1); },
-       true},
-      {"Run time (s)", [](const BacktestSummary& x) { return x.seconds; }, [](double v) { return plain(v, 2); }, false},
+      {"Anomalies", [](const S& x) { return double(x.detection.anomalies); }, integer, Better::kLower},
+      {"Anomalies per day", [](const S& x) { return x.anomaliesPerDay; }, decimals(1), Better::kLower},
+      {"  critical", count(3), integer, Better::kLower},
+      {"  high", count(2), integer, Better::kLower},
+      {"  medium", count(1), integer, Better::kLower},
+      {"  low", count(0), integer, Better::kLower},
+      {"Labelled incidents", [](const S& x) { return double(x.detection.windows); }, integer, Better::kNeither},
+      {"Incidents detected", [](const S& x) { return double(x.detection.detectedWindows); }, integer, Better::kHigher},
+      {"Precision", [](const S& x) { return x.detection.precision; }, percent, Better::kHigher},
+      {"Recall", [](const S& x) { return x.detection.recall; }, percent, Better::kHigher},
+      {"F1", [](const S& x) { return x.detection.f1; }, percent, Better::kHigher},
+      {"NAB score (standard)", [](const S& x) { return x.nabScore; }, decimals(1), Better::kHigher},
+      {"Forecasts scored", [](const S& x) { return double(x.forecast.forecasts); }, integer, Better::kNeither},
+      {"Forecast sMAPE (%)", [](const S& x) { return x.forecast.smape(); }, decimals(2), Better::kLower},
+      {"Forecast MASE", [](const S& x) { return x.forecast.mase(); }, decimals(3), Better::kLower},
+      // Coverage should be near the interval level: neither more nor less is simply better.
+      {"Interval coverage", [](const S& x) { return x.forecast.coverage(); }, percent, Better::kNeither},
+      {"Predictive alerts", [](const S& x) { return double(x.forecast.alerts); }, integer, Better::kNeither},
+      {"Alerts materialized", [](const S& x) { return x.forecast.materializationRate(); }, percent, Better::kHigher},
+      {"Run time (s)", [](const S& x) { return x.seconds; }, decimals(2), Better::kNeither},
   };
 }
 
@@ -97,16 +106,7 @@ BacktestPanel::BacktestPanel(QWidget* parent)
     if (ok && !name.trimmed().isEmpty()) saveCurrentSettingsAs(name.trimmed());
   });
   connect(ui_->historyCombo, &QComboBox::currentIndexChanged, this, [this](int index) {
-    if (!workspace_ || index < 0) return;
-    const int id = ui_->historyCombo->itemData(index).toInt();
-    for (const StoredBacktest& b : workspace_->backtests()) {
-      if (b.id != id) continue;
-      try {
-        show(backtestRecordFromJson(b.resultJson));
-      } catch (const std::exception& e) {
-        emit errorOccurred(QString::fromStdString(e.what()));
-      }
-    }
+    if (workspace_ && index >= 0) showKept(ui_->historyCombo->itemData(index).toInt());
   });
   connect(runner_, &BacktestRunner::progress, this, [this](double f) {
     if (!job_) return;
@@ -160,6 +160,31 @@ void BacktestPanel::setWorkspace(Workspace* workspace) {
   ui_->setupGroup->setEnabled(workspace_ != nullptr);
   refreshConfigurations();
   refreshHistory();
+  shown_.reset();
+  clearResults();
+  // The newest kept result, as it was left.
+  if (workspace_ && ui_->historyCombo->count() > 0) showKept(ui_->historyCombo->itemData(0).toInt());
+}
+
+void BacktestPanel::clearResults() {
+  ui_->summaryTable->clear();
+  ui_->summaryTable->setRowCount(0);
+  ui_->summaryTable->setColumnCount(0);
+  ui_->servicesTable->clear();
+  ui_->servicesTable->setRowCount(0);
+  ui_->servicesTable->setColumnCount(0);
+  daily_->setDays({}, {}, QString(), QString());
+}
+
+void BacktestPanel::showKept(int id) {
+  for (const StoredBacktest& b : workspace_->backtests()) {
+    if (b.id != id) continue;
+    try {
+      show(backtestRecordFromJson(b.resultJson));
+    } catch (const std::exception& e) {
+      emit errorOccurred(QString::fromStdString(e.what()));
+    }
+  }
 }
 
 void BacktestPanel::refreshConfigurations() {
@@ -211,6 +236,9 @@ void BacktestPanel::setConfigurations(const QString& a, const QString& b) {
   ui_->configA->setCurrentIndex(std::max(0, ui_->configA->findData(a)));
   ui_->configB->setCurrentIndex(std::max(0, ui_->configB->findData(b)));
 }
+
+void BacktestPanel::setScoreForecasts(bool on) { ui_->forecastCheck->setChecked(on); }
+bool BacktestPanel::scoreForecasts() const { return ui_->forecastCheck->isChecked(); }
 
 bool BacktestPanel::saveCurrentSettingsAs(const QString& name) {
   if (!workspace_ || !current_) return false;
@@ -288,6 +316,7 @@ void BacktestPanel::startNext() {
   config.pipeline = step.config.detection;
   config.from = job_->from;
   config.to = job_->to;
+  if (ui_->forecastCheck->isChecked()) config.forecast = forecastConfig(step.config.forecast);
   runner_->start(job_->services, config);
 }
 
@@ -295,7 +324,8 @@ void BacktestPanel::stepFinished() {
   if (!job_) return;
   const core::backtest::BacktestResult& result = runner_->result();
   const Job::Step& step = job_->steps[job_->step];
-  BacktestSummary summary = summarize(result, step.label.toStdString(), step.toml, runner_->seconds());
+  BacktestSummary summary =
+      summarize(result, step.label.toStdString(), step.toml, runner_->seconds(), step.config.forecast.level);
   if (job_->step == 0) {
     job_->record.a = std::move(summary);
   } else {
@@ -358,40 +388,42 @@ void BacktestPanel::show(const BacktestRecord& record) {
     auto* delta = new QTableWidgetItem(std::isfinite(a) && std::isfinite(b)
                                            ? (b - a >= 0 ? QStringLiteral("+") : QString()) + rows[r].format(b - a)
                                            : QStringLiteral("–"));
-    if (std::isfinite(a) && std::isfinite(b) && std::abs(b - a) > 1e-12 && rows[r].name != std::string("Run time (s)"))
-      delta->setForeground(((b > a) == rows[r].higherIsBetter) ? QColor(0x2e, 0x9e, 0x4f) : QColor(0xd7, 0x26, 0x3d));
+    if (std::isfinite(a) && std::isfinite(b) && std::abs(b - a) > 1e-12 && rows[r].better != Better::kNeither)
+      delta->setForeground(((b > a) == (rows[r].better == Better::kHigher)) ? QColor(0x2e, 0x9e, 0x4f)
+                                                                            : QColor(0xd7, 0x26, 0x3d));
     t->setItem(row, 3, delta);
   }
 
   QTableWidget* s = ui_->servicesTable;
   s->setSortingEnabled(false);
   s->clear();
-  QStringList columns{tr("Service"), tr("A precision"), tr("A recall"), tr("A F1"), tr("A anomalies")};
-  if (two) columns << tr("B precision") << tr("B recall") << tr("B F1") << tr("B anomalies");
+  QStringList columns{tr("Service"), tr("A precision"), tr("A recall"), tr("A F1"), tr("A anomalies"), tr("A sMAPE"),
+                      tr("A alerts materialized")};
+  if (two)
+    columns << tr("B precision") << tr("B recall") << tr("B F1") << tr("B anomalies") << tr("B sMAPE")
+            << tr("B alerts materialized");
   s->setColumnCount(static_cast<int>(columns.size()));
   s->setHorizontalHeaderLabels(columns);
   s->setRowCount(static_cast<int>(record.a.services.size()));
   auto number = [](double v, bool pct) {
     auto* item = new QTableWidgetItem;
-    item->setData(Qt::DisplayRole, pct ? QVariant(std::round(1000 * v) / 10) : QVariant(v));
+    if (std::isfinite(v)) item->setData(Qt::DisplayRole, pct ? QVariant(std::round(1000 * v) / 10) : QVariant(v));
     item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
     return item;
   };
+  auto fill = [&](int row, int column, const BacktestSummary::Service& svc) {
+    s->setItem(row, column, number(svc.detection.precision, true));
+    s->setItem(row, column + 1, number(svc.detection.recall, true));
+    s->setItem(row, column + 2, number(svc.detection.f1, true));
+    s->setItem(row, column + 3, number(svc.detection.anomalies, false));
+    s->setItem(row, column + 4, number(std::round(100 * svc.forecast.smape()) / 100, false));
+    s->setItem(row, column + 5, number(svc.forecast.materializationRate(), true));
+  };
   for (std::size_t i = 0; i < record.a.services.size(); ++i) {
-    const auto& sa = record.a.services[i];
     const int row = static_cast<int>(i);
-    s->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(sa.name)));
-    s->setItem(row, 1, number(sa.detection.precision, true));
-    s->setItem(row, 2, number(sa.detection.recall, true));
-    s->setItem(row, 3, number(sa.detection.f1, true));
-    s->setItem(row, 4, number(sa.detection.anomalies, false));
-    if (two && i < record.b->services.size()) {
-      const auto& sb = record.b->services[i];
-      s->setItem(row, 5, number(sb.detection.precision, true));
-      s->setItem(row, 6, number(sb.detection.recall, true));
-      s->setItem(row, 7, number(sb.detection.f1, true));
-      s->setItem(row, 8, number(sb.detection.anomalies, false));
-    }
+    s->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(record.a.services[i].name)));
+    fill(row, 1, record.a.services[i]);
+    if (two && i < record.b->services.size()) fill(row, 7, record.b->services[i]);
   }
   s->setSortingEnabled(true);
   daily_->setDays(record.a.perDay, two ? record.b->perDay : DailyCountsChart::Days{}, QString::fromStdString(record.a.label),

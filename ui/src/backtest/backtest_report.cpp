@@ -23,12 +23,38 @@ core::backtest::DetectionScore scoreFrom(const json& j) {
   return s;
 }
 
+json forecastJson(const core::backtest::ForecastScore& f) {
+  return {{"forecasts", f.forecasts}, {"smape_sum", f.smapeSum},         {"mase_sum", f.maseSum},
+          {"mase_forecasts", f.maseForecasts}, {"points", f.points}, {"covered", f.covered},
+          {"alerts", f.alerts},             {"materialized", f.materialized}, {"failed_fits", f.failedFits}};
+}
+
+// Records written before forecasts were scored have no "forecast": an empty score.
+core::backtest::ForecastScore forecastFrom(const json& parent) {
+  core::backtest::ForecastScore f;
+  if (!parent.contains("forecast")) return f;
+  const json& j = parent.at("forecast");
+  f.forecasts = j.at("forecasts").get<int>();
+  f.smapeSum = j.at("smape_sum").get<double>();
+  f.maseSum = j.at("mase_sum").get<double>();
+  f.maseForecasts = j.at("mase_forecasts").get<int>();
+  f.points = j.at("points").get<int>();
+  f.covered = j.at("covered").get<int>();
+  f.alerts = j.at("alerts").get<int>();
+  f.materialized = j.at("materialized").get<int>();
+  f.failedFits = j.at("failed_fits").get<int>();
+  return f;
+}
+
 json summaryJson(const BacktestSummary& s) {
   json perDay = json::object();
   for (const auto& [day, counts] : s.perDay) perDay[std::to_string(day)] = counts;
   json services = json::array();
   for (const auto& svc : s.services)
-    services.push_back({{"name", svc.name}, {"detection", scoreJson(svc.detection)}, {"rejected", svc.rejected}});
+    services.push_back({{"name", svc.name},
+                        {"detection", scoreJson(svc.detection)},
+                        {"rejected", svc.rejected},
+                        {"forecast", forecastJson(svc.forecast)}});
   return {{"label", s.label},
           {"config_toml", s.configToml},
           {"detection", scoreJson(s.detection)},
@@ -38,6 +64,8 @@ json summaryJson(const BacktestSummary& s) {
           {"by_severity", s.bySeverity},
           {"per_day", perDay},
           {"services", services},
+          {"forecast", forecastJson(s.forecast)},
+          {"level", s.level},
           {"seconds", s.seconds},
           {"cancelled", s.cancelled}};
 }
@@ -53,7 +81,10 @@ BacktestSummary summaryFrom(const json& j) {
   s.bySeverity = j.at("by_severity").get<std::array<int, 4>>();
   for (const auto& [day, counts] : j.at("per_day").items()) s.perDay[std::stoll(day)] = counts.get<std::array<int, 4>>();
   for (const auto& svc : j.at("services"))
-    s.services.push_back({svc.at("name").get<std::string>(), scoreFrom(svc.at("detection")), svc.at("rejected").get<int>()});
+    s.services.push_back({svc.at("name").get<std::string>(), scoreFrom(svc.at("detection")), svc.at("rejected").get<int>(),
+                          forecastFrom(svc)});
+  s.forecast = forecastFrom(j);
+  s.level = j.value("level", 90.0);
   s.seconds = j.at("seconds").get<double>();
   s.cancelled = j.at("cancelled").get<bool>();
   return s;
@@ -62,7 +93,7 @@ BacktestSummary summaryFrom(const json& j) {
 }  // namespace
 
 BacktestSummary summarize(const core::backtest::BacktestResult& result, const std::string& label,
-                          const std::string& configToml, double seconds) {
+                          const std::string& configToml, double seconds, double level) {
   BacktestSummary s;
   s.label = label;
   s.configToml = configToml;
@@ -73,7 +104,10 @@ BacktestSummary summarize(const core::backtest::BacktestResult& result, const st
   s.perDay = result.anomaliesPerDay;
   for (const auto& [day, counts] : result.anomaliesPerDay)
     for (std::size_t k = 0; k < 4; ++k) s.bySeverity[k] += counts[k];
-  for (const auto& svc : result.services) s.services.push_back({svc.service, svc.detection, svc.rejected});
+  for (const auto& svc : result.services)
+    s.services.push_back({svc.service, svc.detection, svc.rejected, svc.forecast.score});
+  s.forecast = result.forecast;
+  s.level = level;
   s.seconds = seconds;
   s.cancelled = result.cancelled;
   return s;

@@ -3,6 +3,7 @@
 #include <QAreaSeries>
 #include <QChart>
 #include <QChartView>
+#include <QGraphicsLayout>
 #include <QDateTime>
 #include <QDateTimeAxis>
 #include <QFileInfo>
@@ -115,6 +116,8 @@ ChartPresenter::ChartPresenter(QWidget* parent)
   addTool(tr("Reset"), tr("Show everything (Ctrl+0, or double-click)"), &ChartPresenter::resetZoom);
   tools->addSpacing(12);
   legendLabel_->setObjectName("chartLegend");
+  legendLabel_->setWordWrap(true);  // a long legend wraps instead of widening the view
+  legendLabel_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   tools->addWidget(legendLabel_, 1);
   readoutLabel_->setObjectName("crosshairReadout");
   readoutLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -252,6 +255,7 @@ void ChartPresenter::rebuildPanes() {
     connect(pane->chart, &QGraphicsWidget::geometryChanged, this, [this, p = pane.get()] {
       fitPlotArea(*p);
       updateCrosshairItems();
+      scheduleRedraw();  // the number of value ticks follows the height
     });
     pane->crosshair = new QGraphicsLineItem;
     pane->crosshair->setZValue(1000);
@@ -420,11 +424,18 @@ void ChartPresenter::drawPane(Pane& pane, const MetricPlot& plot) {
   const double pad = (hi - lo) * 0.06;
   lo = lo >= 0 ? std::max(0.0, lo - pad) : lo - pad;  // non-negative metrics keep a zero floor
   hi += pad;
+  // Round numbers, and no more ticks than the pane's height has room for (Qt elides labels that
+  // would overlap, leaving "..."; applyNiceNumbers() does not look at the height).
+  const double plotHeight = pane.chart->size().height() - 28 - (pane.x->labelsVisible() ? 30 : 10);
+  const int maxTicks = std::clamp(static_cast<int>(plotHeight / 24.0) + 1, 2, 9);
+  const double decade = std::pow(10.0, std::floor(std::log10((hi - lo) / (maxTicks - 1))));
+  double step = decade;
+  for (int k = 0; k < 8 && std::ceil(hi / step) - std::floor(lo / step) > maxTicks - 1; ++k)
+    step = decade * std::array{2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0}[static_cast<std::size_t>(k)];
+  lo = std::floor(lo / step) * step;
+  hi = std::ceil(hi / step) * step;
   pane.y->setRange(lo, hi);
-  pane.y->applyNiceNumbers();
-  lo = pane.y->min();
-  hi = pane.y->max();
-  const double step = (hi - lo) / std::max(1, pane.y->tickCount() - 1);
+  pane.y->setTickCount(static_cast<int>(std::lround((hi - lo) / step)) + 1);
   const int decimals = step > 0 ? std::clamp(static_cast<int>(-std::floor(std::log10(step))), 0, 6) : 2;
   pane.y->setLabelFormat(QStringLiteral("%.%1f").arg(decimals));
   fitPlotArea(pane);
@@ -480,12 +491,18 @@ void ChartPresenter::updateLegend() {
 
 void ChartPresenter::fitPlotArea(Pane& pane) {
   // The same plot-area margins in every pane, so the time axes line up whatever the labels' width.
-  // Called on every redraw and whenever the chart is resized (a fixed plot area does not follow).
+  // Called on every redraw (the axis labels change) and whenever the chart is resized (a fixed plot
+  // area does not follow).
   const QSizeF size = pane.chart->size();
   const qreal top = 28;
   const qreal bottom = pane.x->labelsVisible() ? 30 : 10;
-  if (size.width() > kPlotLeft + kPlotRight + 10 && size.height() > top + bottom + 10)
-    pane.chart->setPlotArea(QRectF(kPlotLeft, top, size.width() - kPlotLeft - kPlotRight, size.height() - top - bottom));
+  if (!(size.width() > kPlotLeft + kPlotRight + 10 && size.height() > top + bottom + 10)) return;
+  const QRectF area(kPlotLeft, top, size.width() - kPlotLeft - kPlotRight, size.height() - top - bottom);
+  // Qt Charts lays out the background, the title and the axis labels only while the plot area is
+  // automatic: lay them out for the current size first, then fix the plot area.
+  pane.chart->setPlotArea(QRectF());
+  pane.chart->layout()->setGeometry(QRectF(QPointF(0, 0), size));
+  pane.chart->setPlotArea(area);
 }
 
 ChartPresenter::Pane* ChartPresenter::paneOfViewport(QObject* viewport) const {

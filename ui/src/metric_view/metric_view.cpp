@@ -28,6 +28,7 @@ MetricView::MetricView(QWidget* parent)
   note_->setObjectName("engineNote");
   note_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   note_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // a long note never widens the view
+  note_->setWordWrap(true);
   metricsButton_->setObjectName("metricsButton");
   metricsButton_->setText(tr("Metrics"));
   metricsButton_->setToolTip(tr("Choose the metrics to chart"));
@@ -56,7 +57,10 @@ MetricView::MetricView(QWidget* parent)
   connect(model_, &MetricViewModel::plotsChanged, this, &MetricView::showPlots);
 }
 
-void MetricView::setNote(const QString& note) { note_->setText(note); }
+void MetricView::setNote(const QString& note) {
+  note_->setText(note);
+  note_->setToolTip(note);
+}
 
 void MetricView::rebuildMetricMenu() {
   metricsMenu_->clear();

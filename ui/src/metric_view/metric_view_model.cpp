@@ -76,6 +76,7 @@ void MetricViewModel::setService(std::shared_ptr<const ServiceData> data) {
 void MetricViewModel::setMetrics(const QStringList& metrics) {
   if (metrics == metrics_) return;
   metrics_ = metrics;
+  emit metricsChanged();
   emit plotsChanged(true);
 }
 

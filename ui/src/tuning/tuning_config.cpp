@@ -86,3 +86,27 @@ std::vector<std::string> describeChanges(const TuningConfig& a, const TuningConf
 }
 
 }  // namespace stacklens::ui
+
+namespace stacklens::ui {
+
+bool sameDetection(const TuningConfig& a, const TuningConfig& b) {
+  TuningConfig other = b;
+  other.forecast = a.forecast;
+  return describeChanges(a, other).empty();
+}
+
+core::backtest::ForecastConfig forecastConfig(const ForecastSettings& f) {
+  core::backtest::ForecastConfig c;
+  c.period = std::max(f.period, 1);
+  if (!f.autoOrder) {
+    const bool seasonal = f.period >= 2;
+    c.order = core::forecast::ArimaOrder{f.p, f.d, f.q, seasonal ? f.seasonalP : 0, seasonal ? f.seasonalD : 0,
+                                         seasonal ? f.seasonalQ : 0, seasonal ? f.period : 1};
+  }
+  c.horizon = f.horizon;
+  c.level = f.level;
+  c.thresholds = f.thresholds;
+  return c;
+}
+
+}  // namespace stacklens::ui

@@ -15,7 +15,11 @@ TuningController::TuningController(TuningModel* tuning, MetricViewModel* view, Q
   connect(&coalesce_, &QTimer::timeout, this, &TuningController::submit);
   connect(tuning_, &TuningModel::configChanged, this, &TuningController::rerun);
   connect(view_, &MetricViewModel::serviceChanged, this, &TuningController::rerun);
-  connect(runner_, &EngineRunner::resultReady, this, [this](int) {
+  connect(view_, &MetricViewModel::metricsChanged, this, &TuningController::rerun);
+  connect(runner_, &EngineRunner::resultReady, this, [this](int generation) {
+    const auto cache = caches_.find(generation);
+    if (cache != caches_.end()) cache_ = cache->second;
+    caches_.erase(caches_.begin(), caches_.upper_bound(generation));
     const auto shown = view_->service();
     if (!shown || shown != submittedFor_) return;  // the user moved on; a newer run is coming
     ServiceResults results = runner_->result();
@@ -30,6 +34,11 @@ TuningController::TuningController(TuningModel* tuning, MetricViewModel* view, Q
 
 void TuningController::rerun() { coalesce_.start(); }
 
+void TuningController::refit() {
+  cache_.reset();
+  rerun();
+}
+
 void TuningController::submit() {
   std::shared_ptr<const ServiceData> data = view_->service();
   if (!data) {
@@ -38,10 +47,16 @@ void TuningController::submit() {
   }
   submittedFor_ = data;
   const TuningConfig config = tuning_->config();
+  TuningRequest request;
+  for (const QString& metric : view_->metrics()) request.forecastMetrics.push_back(metric.toStdString());
+  request.previous = cache_;
+  request.next = std::make_shared<TuningCache>();
+  request.next->data = data;
   emit runStarted(QString::fromStdString(data->name));
-  runner_->submit([data, config](const CancelFlag& cancelled) {
-    return runTuning(*data, config, [&cancelled] { return cancelled.load(); });
+  const int generation = runner_->submit([data, config, request](const CancelFlag& cancelled) {
+    return runTuning(*data, config, [&cancelled] { return cancelled.load(); }, request);
   });
+  caches_[generation] = request.next;
 }
 
 }  // namespace stacklens::ui

@@ -1,9 +1,124 @@
 #include "stacklens/ui/tuning/tuning_job.h"
 
+#include <algorithm>
 #include <chrono>
+#include <future>
+#include <cmath>
 #include <cstdio>
 
+#include "stacklens/core/backtest/forecast_replay.h"
+#include "stacklens/core/forecast/capacity_planner.h"
+
 namespace stacklens::ui {
+namespace {
+
+namespace fc = core::forecast;
+
+// What a fitted model depends on besides the data: a different key means a new fit.
+std::string modelKey(const core::backtest::ForecastConfig& c) {
+  return (c.order ? c.order->toString() : std::string("auto")) + "/s" + std::to_string(c.period) + "/w" +
+         std::to_string(c.fitWindow);
+}
+
+const TuningCache::Fitted* lookup(const std::map<std::string, TuningCache::Fitted>& map, const std::string& metric,
+                                  const std::string& key) {
+  const auto it = map.find(metric);
+  return it != map.end() && it->second.key == key ? &it->second : nullptr;
+}
+
+core::EpochSeconds stepOf(const ServiceData& data) {
+  const auto& t = data.timestamps;
+  return t.size() >= 2 && t[t.size() - 1] > t[t.size() - 2] ? t[t.size() - 1] - t[t.size() - 2] : 3600;
+}
+
+// The capacity projection of the model that runs out first (the plan's own rule), drawn over
+// kCapacityHorizonHours with the last seasonal cycle added back.
+std::optional<CapacityProjection> projectCapacity(std::span<const double> y, double limit, double level,
+                                                  core::EpochSeconds last, core::EpochSeconds step, int period) {
+  fc::CapacityOptions options;
+  options.capacity = limit;
+  options.horizon = kCapacityHorizonHours;
+  options.levelPercent = level;
+  options.stepHours = static_cast<double>(step) / 3600.0;
+  options.period = period;
+  const fc::CapacityPlan plan = fc::planCapacity(y, options);
+  const bool linearFirst = plan.linearExhaustion.expected &&
+                           (!plan.dampedExhaustion.expected || *plan.linearExhaustion.expected < *plan.dampedExhaustion.expected);
+  const fc::ForecastPath path = linearFirst ? fc::forecastLinearTrend(plan.linear, options.horizon, level)
+                                            : fc::forecastDampedTrend(plan.damped, options.horizon, level);
+  const fc::Exhaustion& exhaustion = linearFirst ? plan.linearExhaustion : plan.dampedExhaustion;
+  CapacityProjection p;
+  p.limit = limit;
+  for (std::size_t h = 0; h < path.mean.size(); ++h) {
+    const double season = plan.seasonalCycle.empty() ? 0.0 : plan.seasonalCycle[h % plan.seasonalCycle.size()];
+    p.t.push_back(last + static_cast<core::EpochSeconds>(h + 1) * step);
+    p.value.push_back(path.mean[h] + season);
+  }
+  if (exhaustion.expected) p.exhaustionAt = last + *exhaustion.expected * step;
+  return p;
+}
+
+// One shown metric's forecast, breach window and capacity projection.
+struct MetricOutcome {
+  std::string metric;
+  std::optional<TuningCache::Fitted> fitted;
+  std::optional<ForecastBand> band;
+  std::optional<BreachWindow> breach;
+  std::optional<CapacityProjection> capacity;
+  std::string note;
+};
+
+MetricOutcome forecastMetric(const ServiceData& data, const std::string& metric, const TuningConfig& config,
+                             const core::backtest::ForecastConfig& forecast, const TuningCache::Fitted* fitted) {
+  MetricOutcome out;
+  out.metric = metric;
+  const std::span<const double> y = data.column(metric);
+  const std::string key = modelKey(forecast);
+  try {
+    out.fitted = fitted ? *fitted : TuningCache::Fitted{key, core::backtest::fitForecastModel(y, forecast)};
+  } catch (const std::invalid_argument& e) {
+    out.note = " · " + metric + ": no forecast (" + e.what() + ")";
+    return out;
+  }
+  const fc::ArimaModel& model = out.fitted->model;
+  const core::EpochSeconds step = stepOf(data);
+  const core::EpochSeconds last = data.timestamps.back();
+  const fc::ForecastPath path = fc::forecastArima(model, forecast.horizon, forecast.level);
+  ForecastBand band;
+  band.level = forecast.level;
+  for (std::size_t h = 0; h < path.mean.size(); ++h) band.t.push_back(last + static_cast<core::EpochSeconds>(h + 1) * step);
+  band.mean = path.mean;
+  band.lower = path.lower;
+  band.upper = path.upper;
+  // A metric that was never negative (rates, latencies, counts) cannot become so: the Gaussian
+  // interval is cut at zero for the chart.
+  if (std::none_of(y.begin(), y.end(), [](double v) { return v < 0; })) {
+    for (double& v : band.mean) v = std::max(v, 0.0);
+    for (double& v : band.lower) v = std::max(v, 0.0);
+  }
+  out.band = std::move(band);
+  out.note = " · " + metric + " " + model.describe();
+
+  if (const auto t = forecast.thresholds.find(metric); t != forecast.thresholds.end()) {
+    const fc::BreachPrediction breach = core::backtest::predictThresholdBreach(model, forecast, t->second);
+    if (breach.windowStart && breach.probability >= forecast.alertProbability) {
+      out.breach = BreachWindow{last + *breach.windowStart * step, last + *breach.windowEnd * step, breach.probability};
+      char text[64];
+      std::snprintf(text, sizeof text, ", breach %.0f %%", 100 * breach.probability);
+      out.note += text;
+    }
+  }
+  if (const auto c = config.forecast.capacity.find(metric); c != config.forecast.capacity.end() && c->second > 0) {
+    try {
+      out.capacity = projectCapacity(y, c->second, forecast.level, last, step, forecast.period);
+    } catch (const std::invalid_argument& e) {
+      out.note += ", capacity: " + std::string(e.what());
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 core::backtest::ServiceHistory toServiceHistory(const ServiceData& data) {
   core::backtest::ServiceHistory h;
@@ -13,24 +128,68 @@ core::backtest::ServiceHistory toServiceHistory(const ServiceData& data) {
   return h;
 }
 
-ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, const std::function<bool()>& cancelled) {
+ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, const std::function<bool()>& cancelled,
+                         const TuningRequest& request) {
   const auto begin = std::chrono::steady_clock::now();
   ServiceResults results;
-  const core::backtest::ServiceHistory history = toServiceHistory(data);
-  if (history.samples.empty()) return results;
-  core::backtest::BacktestConfig backtest;
-  backtest.pipeline = config.detection;
-  const auto startup = std::min(history.samples.size(), static_cast<std::size_t>(config.detection.historyCapacity));
-  backtest.startupSamples = static_cast<int>(startup);
-  const core::backtest::ServiceBacktest replay = core::backtest::replayService(history, backtest, cancelled);
-  results.anomalies = replay.anomalies;
+  TuningCache scratch;
+  TuningCache& next = request.next ? *request.next : scratch;
+  const TuningCache* previous = request.previous.get();
+  if (previous && previous->data.get() != &data) previous = nullptr;  // another service or reloaded data
+  if (previous) next.models = previous->models;  // metrics not shown now stay fitted for later
+
+  // The forecasts run on their own threads (one per shown metric) while detection runs here: the
+  // engine's parts are independent values.
+  const core::backtest::ForecastConfig forecast = forecastConfig(config.forecast);
+  core::backtest::validate(forecast);
+  const std::string key = modelKey(forecast);
+  std::vector<std::future<MetricOutcome>> forecasts;
+  for (const std::string& metric : request.forecastMetrics) {
+    if (data.rowCount() == 0 || data.metricIndex(metric) < 0) continue;
+    const TuningCache::Fitted* fitted = previous ? lookup(previous->models, metric, key) : nullptr;
+    forecasts.push_back(std::async(std::launch::async, [&data, metric, &config, &forecast, fitted] {
+      return forecastMetric(data, metric, config, forecast, fitted);
+    }));
+  }
+
+  // Detection: the production pipeline over the whole history, unless the same settings ran already.
+  if (previous && previous->detectedWith && sameDetection(*previous->detectedWith, config)) {
+    next.anomalies = previous->anomalies;
+    next.replayed = previous->replayed;
+    next.detectedWith = previous->detectedWith;
+  } else {
+    const core::backtest::ServiceHistory history = toServiceHistory(data);
+    if (!history.samples.empty()) {
+      core::backtest::BacktestConfig backtest;
+      backtest.pipeline = config.detection;
+      const auto startup = std::min(history.samples.size(), static_cast<std::size_t>(config.detection.historyCapacity));
+      backtest.startupSamples = static_cast<int>(startup);
+      const core::backtest::ServiceBacktest replay = core::backtest::replayService(history, backtest, cancelled);
+      next.anomalies = replay.anomalies;
+      next.replayed = replay.timestamps.size();
+      next.detectedWith = config;
+    }
+  }
+  results.anomalies = next.anomalies;
   for (const auto& [metric, threshold] : config.forecast.thresholds)
     if (data.metricIndex(metric) >= 0) results.thresholds[metric] = threshold;
+
+  std::string forecastNote;
+  for (std::future<MetricOutcome>& f : forecasts) {
+    MetricOutcome outcome = f.get();  // rethrows what the engine threw
+    forecastNote += outcome.note;
+    if (outcome.fitted) next.models[outcome.metric] = std::move(*outcome.fitted);
+    if (outcome.band) results.forecasts[outcome.metric] = std::move(*outcome.band);
+    if (outcome.breach) results.breaches[outcome.metric] = *outcome.breach;
+    if (outcome.capacity) results.capacity[outcome.metric] = std::move(*outcome.capacity);
+  }
+
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
   char note[160];
-  std::snprintf(note, sizeof note, "%zu anomalies in %zu replayed hours (trained on %zu) · %.0f ms",
-                replay.anomalies.size(), replay.timestamps.size(), startup, ms);
-  results.note = note;
+  std::snprintf(note, sizeof note, "%zu anomalies in %zu replayed hours", next.anomalies.size(), next.replayed);
+  results.note = note + forecastNote;
+  std::snprintf(note, sizeof note, " · %.0f ms", ms);
+  results.note += note;
   return results;
 }
 

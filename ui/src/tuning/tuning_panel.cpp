@@ -141,7 +141,17 @@ TuningPanel::TuningPanel(TuningModel* model, QWidget* parent) : QWidget(parent),
   auto* autoOrder = checkEditor("autoOrder", tr("automatic (AICc)"));
   bind(autoOrder, [=](const C& c) { autoOrder->setChecked(c.forecast.autoOrder); },
        [=](C& c) { c.forecast.autoOrder = autoOrder->isChecked(); });
-  forecast->addRow(tr("Order"), autoOrder);
+  auto* orderRow0 = new QWidget;
+  auto* orderLine = new QHBoxLayout(orderRow0);
+  orderLine->setContentsMargins(0, 0, 0, 0);
+  orderLine->addWidget(autoOrder, 1);
+  auto* refit = new QPushButton(tr("Fit again"));
+  refit->setObjectName("refitForecast");
+  refit->setToolTip(tr("Fit the forecast models again (with automatic orders: a new order search). Settings changes "
+                       "keep the fitted models while the data and the order settings stay the same."));
+  connect(refit, &QPushButton::clicked, this, &TuningPanel::refitRequested);
+  orderLine->addWidget(refit);
+  forecast->addRow(tr("Order"), orderRow0);
   auto orderRow = [&](const QString& label, std::initializer_list<std::pair<const char*, int ForecastSettings::*>> parts) {
     auto* row = new QWidget;
     auto* h = new QHBoxLayout(row);
@@ -202,10 +212,21 @@ TuningPanel::TuningPanel(TuningModel* model, QWidget* parent) : QWidget(parent),
   connect(limitMetric_, &QComboBox::currentIndexChanged, this, &TuningPanel::showConfig);
 
   auto* buttons = new QHBoxLayout;
-  auto* undo = new QToolButton;
-  undo->setDefaultAction(model_->undoStack()->createUndoAction(this, tr("Undo")));
-  auto* redo = new QToolButton;
-  redo->setDefaultAction(model_->undoStack()->createRedoAction(this, tr("Redo")));
+  // Short button texts; what would be undone or redone is in the tooltip (it can be long).
+  auto stackButton = [this](const QString& text, QAction* action) {
+    auto* button = new QToolButton;
+    button->setText(text);
+    button->setEnabled(action->isEnabled());
+    button->setToolTip(action->text());
+    connect(action, &QAction::changed, button, [button, action] {
+      button->setEnabled(action->isEnabled());
+      button->setToolTip(action->text());
+    });
+    connect(button, &QToolButton::clicked, action, &QAction::trigger);
+    return button;
+  };
+  auto* undo = stackButton(tr("Undo"), model_->undoStack()->createUndoAction(this, tr("Undo")));
+  auto* redo = stackButton(tr("Redo"), model_->undoStack()->createRedoAction(this, tr("Redo")));
   auto* reset = new QPushButton(tr("Defaults"));
   reset->setObjectName("resetDefaults");
   connect(reset, &QPushButton::clicked, model_, &TuningModel::resetToDefaults);

@@ -10,8 +10,33 @@ namespace stacklens::core::backtest {
 namespace {
 
 constexpr EpochSeconds kDay = 86400;
+// Progress counts a forecast (a model fit and a breach simulation) as this many replayed samples.
+constexpr std::size_t kForecastWork = 200;
 
 EpochSeconds dayOf(EpochSeconds t) { return t - ((t % kDay) + kDay) % kDay; }
+
+// The replayed samples: indices [first, last) of the history.
+std::pair<std::size_t, std::size_t> replayedRange(const std::vector<ServiceMetrics>& samples, const BacktestConfig& config) {
+  const EpochSeconds to = config.to > config.from ? config.to : std::numeric_limits<EpochSeconds>::max();
+  const auto first =
+      config.startupSamples >= 0
+          ? samples.begin() + static_cast<std::ptrdiff_t>(std::min(samples.size(), static_cast<std::size_t>(config.startupSamples)))
+          : std::lower_bound(samples.begin(), samples.end(), config.from,
+                             [](const ServiceMetrics& m, EpochSeconds t) { return m.timestamp < t; });
+  const auto last = std::upper_bound(first, samples.end(), to,
+                                     [](EpochSeconds t, const ServiceMetrics& m) { return t < m.timestamp; });
+  return {static_cast<std::size_t>(first - samples.begin()), static_cast<std::size_t>(last - samples.begin())};
+}
+
+// Progress units of one service: its samples and its forecasts.
+std::size_t workOf(const ServiceHistory& h, const BacktestConfig& config) {
+  std::size_t work = h.samples.size();
+  if (config.forecast) {
+    const auto [first, last] = replayedRange(h.samples, config);
+    work += kForecastWork * forecastCount(h.samples.size(), first, last, *config.forecast);
+  }
+  return work;
+}
 
 }  // namespace
 
@@ -65,14 +90,9 @@ ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfi
     if (m.service != history.service)
       throw std::invalid_argument("backtest: sample of service '" + m.service + "' in the history of '" +
                                   history.service + "'");
-  const EpochSeconds to = config.to > config.from ? config.to : std::numeric_limits<EpochSeconds>::max();
-  const auto first =
-      config.startupSamples >= 0
-          ? samples.begin() + static_cast<std::ptrdiff_t>(std::min(samples.size(), static_cast<std::size_t>(config.startupSamples)))
-          : std::lower_bound(samples.begin(), samples.end(), config.from,
-                             [](const ServiceMetrics& m, EpochSeconds t) { return m.timestamp < t; });
-  const auto last = std::upper_bound(first, samples.end(), to,
-                                     [](EpochSeconds t, const ServiceMetrics& m) { return t < m.timestamp; });
+  const auto [firstIndex, lastIndex] = replayedRange(samples, config);
+  const auto first = samples.begin() + static_cast<std::ptrdiff_t>(firstIndex);
+  const auto last = samples.begin() + static_cast<std::ptrdiff_t>(lastIndex);
 
   pipeline::MlPipeline pipeline(config.pipeline);
   // Start-up: the daemon loads the recent history and trains on it. Rows the pipeline refuses are
@@ -117,6 +137,10 @@ ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfi
   }
 
   out.modelVersions = pipeline.modelVersion(history.service);
+  if (config.forecast && !(cancelled && cancelled()))
+    out.forecast = replayForecasts(samples, firstIndex, lastIndex, *config.forecast, cancelled, [&](std::size_t forecasts) {
+      if (advanced) advanced(done + kForecastWork * forecasts);
+    });
   const EpochSeconds rangeStart = out.timestamps.empty() ? config.from : out.timestamps.front();
   const EpochSeconds rangeEnd = out.timestamps.empty() ? config.from : out.timestamps.back();
   for (const LabelWindow& w : history.labels)
@@ -132,11 +156,12 @@ BacktestResult runBacktest(std::span<const ServiceHistory> services, const Backt
                            const BacktestCallbacks& callbacks) {
   pipeline::MlPipeline validateConfig(config.pipeline);  // throws for an invalid configuration, up front
   (void)validateConfig;
+  if (config.forecast) validate(*config.forecast);
   BacktestResult result;
   result.services.resize(services.size());
 
   std::size_t total = 0;
-  for (const ServiceHistory& h : services) total += h.samples.size();
+  for (const ServiceHistory& h : services) total += workOf(h, config);
   std::atomic<std::size_t> processed{0};
   std::atomic<bool> stop{false};
   std::mutex progressMutex;
@@ -165,7 +190,7 @@ BacktestResult runBacktest(std::span<const ServiceHistory> services, const Backt
           report(done - last);
           last = done;
         });
-        report(services[i].samples.size() - last);  // the history part counts as done too
+        report(workOf(services[i], config) - last);  // the history part counts as done too
       } catch (...) {
         const std::lock_guard<std::mutex> lock(failureMutex);
         if (!failure) failure = std::current_exception();
@@ -185,6 +210,7 @@ BacktestResult runBacktest(std::span<const ServiceHistory> services, const Backt
   EpochSeconds first = std::numeric_limits<EpochSeconds>::max(), last = std::numeric_limits<EpochSeconds>::min();
   for (const ServiceBacktest& s : result.services) {
     result.detection.add(s.detection);
+    result.forecast.add(s.forecast.score);
     for (const AnomalyRecord& a : s.anomalies)
       ++result.anomaliesPerDay[dayOf(a.timestamp)][static_cast<std::size_t>(a.severity)];
     if (!s.timestamps.empty()) {

@@ -199,6 +199,84 @@ void validate(std::span<const double> y, const ArimaOrder& o) {
                                 " observed values, the series has " + std::to_string(observed));
 }
 
+// The fitted model's coefficients `c` applied to y: the concentrated mean/drift, sigma^2, the
+// likelihood and information criteria, the residuals and the forecast state (with
+// spec.computeState), from one filter pass (or the CSS recursion for FitMethod::kCss).
+ArimaModel finishModel(ArimaModel model, std::span<const double> y, const Eigen::MatrixXd& data,
+                       const ArmaCoefficients& c, const ArimaSpec& spec, const CssData& differenced) {
+  const ArimaOrder& o = spec.order;
+  model.ar = c.ar;
+  model.ma = c.ma;
+  model.seasonalAr = c.seasonalAr;
+  model.seasonalMa = c.seasonalMa;
+  const ArimaSystem system = systemFor(o, c);
+
+  Concentrated beta;
+  int cssUsed = 0;
+  if (spec.method == FitMethod::kCss) {
+    const CssResult css = conditionalSumOfSquares(system, differenced);
+    beta = concentrate(css.crossProducts);
+    cssUsed = css.used;
+    if (!spec.computeState) {
+      // Ranking only: the CSS criterion needs sigma^2 and the sample sizes, not the filter.
+      if (model.constant != ArimaConstant::kNone) model.constantValue = beta.beta[0];
+      model.sigma2Mle = beta.ssq / std::max(cssUsed, 1);
+      model.sigma2 = model.sigma2Mle;
+      model.logLikelihood = -0.5 * cssUsed * (std::log(2.0 * std::numbers::pi * model.sigma2Mle) + 1.0);
+      const auto observedCount = std::count_if(y.begin(), y.end(), [](double v) { return !std::isnan(v); });
+      model.nEffective = static_cast<int>(observedCount) - o.differencingLength();
+      model.observations = cssUsed;
+      return model;
+    }
+  }
+
+  detail::FilterOptions filterOptions;
+  filterOptions.keepInnovations = true;
+  filterOptions.keepFinalState = true;
+  const detail::FilterResult filtered = detail::runFilter(system, data, filterOptions);
+  if (!filtered.ok || filtered.used == 0) throw std::invalid_argument("ARIMA fit failed: no usable observations");
+  if (spec.method != FitMethod::kCss) beta = concentrate(filtered.crossProducts);
+  if (model.constant != ArimaConstant::kNone) model.constantValue = beta.beta[0];
+
+  // Innovations, final state and sums of squares of y - x beta.
+  const Eigen::Index n = data.rows();
+  model.residuals.assign(static_cast<std::size_t>(n), std::nan(""));
+  double ssq = 0.0;
+  for (Eigen::Index t = 0; t < n; ++t) {
+    if (std::isnan(filtered.variances[t])) continue;
+    double v = filtered.innovations(t, 0);
+    for (Eigen::Index j = 0; j < beta.beta.size(); ++j) v -= filtered.innovations(t, j + 1) * beta.beta[j];
+    const double standardized = v / std::sqrt(filtered.variances[t]);
+    model.residuals[static_cast<std::size_t>(t)] = standardized;
+    ssq += standardized * standardized;
+  }
+  model.finalState = filtered.finalMean.col(0);
+  for (Eigen::Index j = 0; j < beta.beta.size(); ++j) model.finalState -= filtered.finalMean.col(j + 1) * beta.beta[j];
+  model.finalCovariance = filtered.finalCov;
+
+  const auto observed = std::count_if(y.begin(), y.end(), [](double v) { return !std::isnan(v); });
+  model.observations = filtered.used;
+  model.nEffective = static_cast<int>(observed) - o.differencingLength();
+  const int coefficientCount = model.coefficientCount();
+  const int npar = coefficientCount + 1;
+  const double used = filtered.used;
+  if (spec.method == FitMethod::kCss) {
+    model.sigma2Mle = beta.ssq / std::max(cssUsed, 1);
+    model.logLikelihood = -0.5 * cssUsed * (std::log(2.0 * std::numbers::pi * model.sigma2Mle) + 1.0);
+  } else {
+    model.sigma2Mle = ssq / used;
+    model.logLikelihood =
+        -0.5 * (used * std::log(2.0 * std::numbers::pi * model.sigma2Mle) + filtered.sumLogF + used);
+  }
+  model.sigma2 = ssq / std::max(1, model.nEffective - coefficientCount);
+  model.aic = -2.0 * model.logLikelihood + 2.0 * npar;
+  const double nstar = model.nEffective;
+  model.bic = model.aic + npar * (std::log(nstar) - 2.0);
+  model.aicc = nstar - npar - 1 > 0 ? model.aic + 2.0 * npar * (npar + 1) / (nstar - npar - 1)
+                                    : std::numeric_limits<double>::infinity();
+  return model;
+}
+
 }  // namespace
 
 std::string ArimaOrder::toString() const {
@@ -287,77 +365,23 @@ ArimaModel fitArima(std::span<const double> y, const ArimaSpec& spec) {
   }
   model.converged = converged;
 
-  const ArmaCoefficients c = fromUnconstrained(o, u);
-  model.ar = c.ar;
-  model.ma = c.ma;
-  model.seasonalAr = c.seasonalAr;
-  model.seasonalMa = c.seasonalMa;
-  const ArimaSystem system = systemFor(o, c);
+  return finishModel(std::move(model), y, data, fromUnconstrained(o, u), spec, differenced);
+}
 
-  Concentrated beta;
-  int cssUsed = 0;
-  if (spec.method == FitMethod::kCss) {
-    const CssResult css = conditionalSumOfSquares(system, differenced);
-    beta = concentrate(css.crossProducts);
-    cssUsed = css.used;
-    if (!spec.computeState) {
-      // Ranking only: the CSS criterion needs sigma^2 and the sample sizes, not the filter.
-      if (model.constant != ArimaConstant::kNone) model.constantValue = beta.beta[0];
-      model.sigma2Mle = beta.ssq / std::max(cssUsed, 1);
-      model.sigma2 = model.sigma2Mle;
-      model.logLikelihood = -0.5 * cssUsed * (std::log(2.0 * std::numbers::pi * model.sigma2Mle) + 1.0);
-      const auto observedCount = std::count_if(y.begin(), y.end(), [](double v) { return !std::isnan(v); });
-      model.nEffective = static_cast<int>(observedCount) - o.differencingLength();
-      model.observations = cssUsed;
-      return model;
-    }
-  }
-
-  detail::FilterOptions filterOptions;
-  filterOptions.keepInnovations = true;
-  filterOptions.keepFinalState = true;
-  const detail::FilterResult filtered = detail::runFilter(system, data, filterOptions);
-  if (!filtered.ok || filtered.used == 0) throw std::invalid_argument("ARIMA fit failed: no usable observations");
-  if (spec.method != FitMethod::kCss) beta = concentrate(filtered.crossProducts);
-  if (model.constant != ArimaConstant::kNone) model.constantValue = beta.beta[0];
-
-  // Innovations, final state and sums of squares of y - x beta.
-  const Eigen::Index n = data.rows();
-  model.residuals.assign(static_cast<std::size_t>(n), std::nan(""));
-  double ssq = 0.0;
-  for (Eigen::Index t = 0; t < n; ++t) {
-    if (std::isnan(filtered.variances[t])) continue;
-    double v = filtered.innovations(t, 0);
-    for (Eigen::Index j = 0; j < beta.beta.size(); ++j) v -= filtered.innovations(t, j + 1) * beta.beta[j];
-    const double standardized = v / std::sqrt(filtered.variances[t]);
-    model.residuals[static_cast<std::size_t>(t)] = standardized;
-    ssq += standardized * standardized;
-  }
-  model.finalState = filtered.finalMean.col(0);
-  for (Eigen::Index j = 0; j < beta.beta.size(); ++j) model.finalState -= filtered.finalMean.col(j + 1) * beta.beta[j];
-  model.finalCovariance = filtered.finalCov;
-
-  const auto observed = std::count_if(y.begin(), y.end(), [](double v) { return !std::isnan(v); });
-  model.observations = filtered.used;
-  model.nEffective = static_cast<int>(observed) - o.differencingLength();
-  const int coefficientCount = model.coefficientCount();
-  const int npar = coefficientCount + 1;
-  const double used = filtered.used;
-  if (spec.method == FitMethod::kCss) {
-    model.sigma2Mle = beta.ssq / std::max(cssUsed, 1);
-    model.logLikelihood = -0.5 * cssUsed * (std::log(2.0 * std::numbers::pi * model.sigma2Mle) + 1.0);
-  } else {
-    model.sigma2Mle = ssq / used;
-    model.logLikelihood =
-        -0.5 * (used * std::log(2.0 * std::numbers::pi * model.sigma2Mle) + filtered.sumLogF + used);
-  }
-  model.sigma2 = ssq / std::max(1, model.nEffective - coefficientCount);
-  model.aic = -2.0 * model.logLikelihood + 2.0 * npar;
-  const double nstar = model.nEffective;
-  model.bic = model.aic + npar * (std::log(nstar) - 2.0);
-  model.aicc = nstar - npar - 1 > 0 ? model.aic + 2.0 * npar * (npar + 1) / (nstar - npar - 1)
-                                    : std::numeric_limits<double>::infinity();
-  return model;
+ArimaModel refilterArima(const ArimaModel& fitted, std::span<const double> y) {
+  validate(y, fitted.order);
+  ArimaModel model;
+  model.order = fitted.order;
+  model.constant = fitted.constant;
+  model.method = FitMethod::kMl;
+  model.seriesLength = static_cast<int>(y.size());
+  model.converged = fitted.converged;
+  const Eigen::MatrixXd data = dataMatrix(y, model.constant);
+  ArimaSpec spec;
+  spec.order = fitted.order;
+  spec.method = FitMethod::kMl;
+  return finishModel(std::move(model), y, data, {fitted.ar, fitted.ma, fitted.seasonalAr, fitted.seasonalMa}, spec,
+                     cssData(fitted.order, data));
 }
 
 LikelihoodAt arimaLikelihood(std::span<const double> y, const ArimaOrder& order, ArimaConstant constant,

@@ -57,6 +57,9 @@ class MainWindow : public QMainWindow {
   /// Shows a service in the metric view (selects it in the explorer).
   bool selectService(const QString& name);
   QString currentService() const { return currentService_; }
+  /// Once the engine's next results are in, zooms the charts to the last `days` days of data and
+  /// everything projected after them (forecast, capacity). For demos and screenshots.
+  void showLastDays(int days);
   /// Writes the tuning panel's settings as the headless services' TOML configuration file.
   bool exportConfiguration(const QString& path);
   /// Reads a TOML configuration into the tuning panel (one undoable step).
@@ -118,6 +121,7 @@ class MainWindow : public QMainWindow {
   StatusActivity* activity_ = nullptr;
   std::unique_ptr<Workspace> workspace_;
   QString currentService_;
+  int showLastDays_ = 0;
   Theme theme_ = Theme::kLight;
   ErrorHandler errorHandler_;
   bool saveSessionOnClose_ = true;

@@ -49,6 +49,9 @@ class BacktestPanel : public QWidget {
   void setRange(core::EpochSeconds from, core::EpochSeconds to);
   /// "current", a kept configuration's name, or "" (B only: none).
   void setConfigurations(const QString& a, const QString& b);
+  /// Whether the run also replays and scores forecasts and predictive alerts (on by default).
+  void setScoreForecasts(bool on);
+  bool scoreForecasts() const;
   /// Keeps the current settings in the workspace under `name` and offers them as A/B.
   bool saveCurrentSettingsAs(const QString& name);
 
@@ -72,6 +75,8 @@ class BacktestPanel : public QWidget {
   void startNext();
   void stepFinished();
   void show(const BacktestRecord& record);
+  void showKept(int id);
+  void clearResults();
   void setRunning(bool running);
 
   std::unique_ptr<Ui::BacktestPanel> ui_;

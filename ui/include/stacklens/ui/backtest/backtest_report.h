@@ -22,18 +22,23 @@ struct BacktestSummary {
   double anomaliesPerDay = 0;
   std::array<int, 4> bySeverity{};  ///< anomalies by core::Severity
   std::map<core::EpochSeconds, std::array<int, 4>> perDay;
+  /// Forecast accuracy and predictive alerts; forecast.forecasts == 0 when not replayed.
+  core::backtest::ForecastScore forecast;
+  double level = 90;  ///< the forecasts' interval level, percent (what coverage should be near)
   struct Service {
     std::string name;
     core::backtest::DetectionScore detection;
     int rejected = 0;
+    core::backtest::ForecastScore forecast;
   };
   std::vector<Service> services;
   double seconds = 0;
   bool cancelled = false;
 };
 
+/// `level` is the forecasts' interval level (ignored without forecasts).
 BacktestSummary summarize(const core::backtest::BacktestResult& result, const std::string& label,
-                          const std::string& configToml, double seconds);
+                          const std::string& configToml, double seconds, double level = 90);
 
 /// One kept backtest: what was asked and the summaries of A and (optionally) B.
 struct BacktestRecord {

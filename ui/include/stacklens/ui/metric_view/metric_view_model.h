@@ -61,6 +61,8 @@ class MetricViewModel : public QObject {
   /// chart keeps its zoom then).
   void plotsChanged(bool sameService);
   void serviceChanged();
+  /// The user picked other metrics (the same service).
+  void metricsChanged();
 
  private:
   std::shared_ptr<const ServiceData> data_;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/core/pipeline/ml_pipeline.h"
 
 namespace stacklens::ui {
@@ -37,5 +38,12 @@ struct TuningConfig {
 /// One line per setting that differs, "contamination 0.1 → 0.05"; empty when equal. Used for the
 /// undo stack's texts and to tell whether a change needs a re-run.
 std::vector<std::string> describeChanges(const TuningConfig& before, const TuningConfig& after);
+
+/// True when the detection settings of a and b are the same (the forecasting ones may differ).
+bool sameDetection(const TuningConfig& a, const TuningConfig& b);
+
+/// The forecasting settings as the engine's (core::backtest::ForecastConfig): fixed orders unless
+/// autoOrder, the seasonal part only with period >= 2, the thresholds.
+core::backtest::ForecastConfig forecastConfig(const ForecastSettings& settings);
 
 }  // namespace stacklens::ui

@@ -1,10 +1,29 @@
 #pragma once
 // What a re-run of the engine does for the shown service when a setting changes. Qt-free: the
 // runner calls it on a worker thread with copies of the data and the settings.
+//
+// Detection replays the whole history through the production pipeline (core::backtest). The
+// forecast of each shown metric is the predictive alerter's step (core::backtest::forecast_replay.h):
+// a (seasonal) ARIMA fitted to the last fitWindow hours, its mean and interval over the horizon,
+// the breach prediction against the metric's threshold, and - for metrics with a capacity limit -
+// the capacity projection (core::forecast::planCapacity).
+//
+// Automatic orders cost an order search (10-40 fits per metric), far over the panel's budget, so a
+// run reuses what the previous one left (TuningCache): a fitted model - with automatic orders, the
+// orders the search chose - is kept while the data, the orders setting, the period and the fit
+// window stay the same, until the user asks for a new search (TuningController::refit); a new
+// horizon, level, threshold or capacity limit only forecasts and simulates again. Detection
+// results are reused while the detection settings are unchanged.
 
 #include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "stacklens/core/backtest/backtest.h"
+#include "stacklens/core/forecast/arima.h"
 #include "stacklens/ui/metric_view/metric_view_model.h"
 #include "stacklens/ui/tuning/tuning_config.h"
 
@@ -13,10 +32,36 @@ namespace stacklens::ui {
 /// The service as backtest input (ServiceData::samples() and its labels).
 core::backtest::ServiceHistory toServiceHistory(const ServiceData& data);
 
+/// How far the capacity projection looks ahead: two weeks of hourly steps.
+inline constexpr int kCapacityHorizonHours = 14 * 24;
+
+/// What one run leaves for the next (see the file comment). A value; copies are cheap enough
+/// (models hold their final state, residuals of at most fitWindow points).
+struct TuningCache {
+  std::shared_ptr<const ServiceData> data;  ///< the data the entries belong to
+  struct Fitted {
+    std::string key;  ///< orders (or "auto"), period and fit window the model was fitted with
+    core::forecast::ArimaModel model;
+  };
+  std::map<std::string, Fitted> models;  ///< by metric; reused while the key is the same
+  std::optional<TuningConfig> detectedWith;  ///< the settings `anomalies` were found with
+  std::vector<core::AnomalyRecord> anomalies;
+  std::size_t replayed = 0;
+};
+
+/// Options of one run.
+struct TuningRequest {
+  std::vector<std::string> forecastMetrics;  ///< the shown metrics to forecast (empty: detection only)
+  std::shared_ptr<const TuningCache> previous;  ///< what an earlier run on the same data left; may be null
+  std::shared_ptr<TuningCache> next;            ///< filled for the next run when not null
+};
+
 /// Detection on the whole history of `data` through core::backtest::replayService — the
-/// production pipeline — with the first historyCapacity samples as the start-up history; the
-/// anomalies found go into the results, with the alert thresholds of the service's metrics.
-/// `cancelled` is polled between samples.
-ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, const std::function<bool()>& cancelled);
+/// production pipeline — with the first historyCapacity samples as the start-up history, and the
+/// forecasts of request.forecastMetrics. `cancelled` is polled between samples and metrics.
+/// Throws std::exception when the engine refuses the settings; a metric whose model cannot be
+/// fitted (too little data) gets no forecast and a word in the note.
+ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, const std::function<bool()>& cancelled,
+                         const TuningRequest& request = {});
 
 }  // namespace stacklens::ui

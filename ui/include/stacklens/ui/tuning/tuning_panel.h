@@ -32,6 +32,10 @@ class TuningPanel : public QWidget {
   /// The editor of a setting by its object name (tests drive the widgets by name).
   QWidget* editor(const QString& objectName) const;
 
+ signals:
+  /// "Fit again": the user wants the forecast models fitted anew (a new order search).
+  void refitRequested();
+
  private:
   struct Binding {
     QWidget* widget;

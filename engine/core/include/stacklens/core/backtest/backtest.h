@@ -18,15 +18,20 @@
 //     mean (0 when both are 0). Only windows that overlap the replayed range count.
 // And NAB-style (eval::scoreCorpus, standard profile): each service is a "file" whose causal
 // scores are the consensus anomaly scores and whose windows are its labelled incidents.
+//
+// With BacktestConfig::forecast set, the replayed range is also forecast from rolling origins
+// (forecast_replay.h): sMAPE, MASE, interval coverage and the predictive alerts' materialization.
 
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/core/eval/nab_scorer.h"
 #include "stacklens/core/pipeline/ml_pipeline.h"
 #include "stacklens/core/records.h"
@@ -55,6 +60,8 @@ struct BacktestConfig {
   int startupSamples = -1;
   EpochSeconds tolerance = 3600;  ///< how long after an incident's end an anomaly still counts for it
   int threads = 0;  ///< services replayed in parallel; 0 = hardware concurrency (the result does not depend on it)
+  /// Forecasts to replay over the same range (the predictive alerter's part); none when absent.
+  std::optional<ForecastConfig> forecast;
 };
 
 /// Event-based detection quality (see the file comment).
@@ -87,6 +94,7 @@ struct ServiceBacktest {
   int rejected = 0;        ///< samples the pipeline refused (InvalidSample): skipped, as the daemon's DLQ
   int warmupSamples = 0;   ///< replayed samples that only fed the warm-up
   int modelVersions = 0;   ///< the model version at the end: trainings, start-up training included
+  ForecastReplay forecast;  ///< empty without BacktestConfig::forecast
 };
 
 struct BacktestResult {
@@ -99,6 +107,7 @@ struct BacktestResult {
   /// NAB standard-profile score over the services (see the file comment); only meaningful when
   /// nab.windows > 0.
   eval::NabResult nab;
+  ForecastScore forecast;  ///< summed over services; empty without BacktestConfig::forecast
   bool cancelled = false;  ///< stopped early: the result holds what was done
 };
 

@@ -111,6 +111,14 @@ struct ForecastPath {
 /// filter reaches its steady state; typically 50-300 evaluations.
 ArimaModel fitArima(std::span<const double> y, const ArimaSpec& spec);
 
+/// The fitted model's AR and MA coefficients applied to another series y - typically the same
+/// metric's window moved on by new observations - without optimising again: the mean or drift
+/// (concentrated out, as when fitting), sigma^2, the likelihood and criteria, the residuals and the
+/// forecast state are recomputed by one Kalman filter pass. One likelihood evaluation instead of
+/// the 50-300 of fitArima; what a rolling forecast does between refits. Throws as fitArima for a
+/// series too short for the model's orders.
+ArimaModel refilterArima(const ArimaModel& model, std::span<const double> y);
+
 /// Exact log-likelihood of y at given coefficients (R's order, see ArimaModel::coefficients; the
 /// mean/drift coefficient last when `constant` is not kNone), at the given sigma^2 or, when sigma2
 /// is NaN, at its ML value. The d + sD diffuse observations do not enter (statsmodels' exact diffuse
