@@ -77,7 +77,7 @@ struct PredictivePipelineConfig {
   std::map<std::string, double> thresholds = defaultAlertThresholds();  ///< feature name → limit (above)
   double alertProbability = 0.5;  ///< raise an alert at this breach probability or more, (0, 1]
   double windowLevel = 0.8;       ///< share of the first-crossing distribution the window covers
-  int simulations = 2000;         ///< simulated paths per breach prediction
+  int simulations = 1000;         ///< simulated paths per breach prediction (Monte Carlo error ≤ 1.6 %)
   std::uint64_t seed = 1;
   // ---- capacity ----
   int capacityEvery = 100;        ///< anomalies of a service between capacity forecasts, ≥ 1
