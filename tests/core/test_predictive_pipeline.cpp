@@ -346,13 +346,26 @@ class TestPredictivePipeline : public QObject {
     fc::AutoArimaOptions options;
     options.period = 24;
     QCOMPARE(first.model, fc::autoArima(y, options).model.describe());
-    // An hour later the chosen order is refitted, not searched again; a day later it is.
+    // An hour later the model is refreshed with the new hour, not estimated again: its forecast is
+    // the estimated model's, continued from the new window. A day later it is estimated again.
     out = feed(p, rows, anomalyAt("api", t + kHour));
-    QVERIFY(!metricOf(out, "latency_mean_ms").searched);
+    QVERIFY(!metricOf(out, "latency_mean_ms").searched && !metricOf(out, "latency_mean_ms").estimated);
     QCOMPARE(QString::fromStdString(metricOf(out, "latency_mean_ms").model), QString::fromStdString(first.model));
+    std::vector<double> next(y.begin() + 1, y.end());
+    next.push_back(rows[200 + 1].latencyMeanMs);
+    const fc::ForecastPath expected = fc::forecastArima(fc::refreshArima(fc::autoArima(y, options).model, next), 24);
+    QCOMPARE(out.forecasts.size(), std::size_t{24});
+    for (std::size_t h = 0; h < 24; ++h) QVERIFY(std::abs(out.forecasts[h].mean - expected.mean[h]) < 1e-9);
     out = feed(p, rows, anomalyAt("api", t + 25 * kHour));
-    QVERIFY(metricOf(out, "latency_mean_ms").searched);
+    QVERIFY(metricOf(out, "latency_mean_ms").searched && metricOf(out, "latency_mean_ms").estimated);
     QCOMPARE(p.statistics().orderSearches, std::uint64_t{2});
+    // With refitEveryHours = 0 every new hour is estimated (fixed orders: refitted, not searched).
+    PredictivePipelineConfig everyHour = onlyErrorRate();
+    everyHour.refitEveryHours = 0;
+    PredictivePipeline q(everyHour);
+    feed(q, rows, anomalyAt("api", t));
+    out = feed(q, rows, anomalyAt("api", t + kHour));
+    QVERIFY(metricOf(out, "error_rate").estimated && !metricOf(out, "error_rate").searched);
     // A short window has no seasonal model.
     PredictivePipeline shortWindow(c);
     const auto few = steady("db", 40);

@@ -233,6 +233,10 @@ std::vector<ConfigKey> buildKeys() {
              &AlerterSettings::season, 1, 24 * 7),
       intKey("alerter.min_samples", "Hourly values a metric needs before it is forecast", &C::alerter,
              &AlerterSettings::minSamples, 4, 100000),
+      intKey("alerter.refit_every_hours",
+             "Hours of new data before orders (auto) and coefficients are estimated again; in between each new "
+             "hour only updates the model's state (0: estimate every hour)",
+             &C::alerter, &AlerterSettings::refitEveryHours, 0, 24 * 365),
       {"alerter.alert_probability", "Raise a predictive alert at this breach probability or more",
        [](const C& c) { return preciseDouble(c.alerter.alertProbability); },
        [](C& c, const std::string& text) {
@@ -339,6 +343,7 @@ core::pipeline::PredictivePipelineConfig alerterPipelineConfig(const ServiceConf
   p.modelHistoryHours = alerter.modelHistoryHours;
   p.seasonalPeriod = alerter.season;
   p.minSamples = alerter.minSamples;
+  p.refitEveryHours = alerter.refitEveryHours;
   p.horizon = alerter.horizon;
   p.level = alerter.level;
   p.thresholds = alerter.thresholds;

@@ -70,6 +70,15 @@ Eigen::MatrixXd dataMatrix(std::span<const double> y, ArimaConstant constant) {
   return data;
 }
 
+// The series minus a known regression part (beta * 1 or beta * t), as one column.
+Eigen::MatrixXd dataLessRegression(std::span<const double> y, ArimaConstant constant, double beta) {
+  Eigen::MatrixXd data = dataMatrix(y, ArimaConstant::kNone);
+  if (constant != ArimaConstant::kNone)
+    for (Eigen::Index t = 0; t < data.rows(); ++t)
+      data(t, 0) -= beta * (constant == ArimaConstant::kMean ? 1.0 : static_cast<double>(t + 1));
+  return data;
+}
+
 // Generalised least squares from the cross-products of the (filtered) data and regressors:
 // beta = Sxx^{-1} Sxy, residual sum of squares Syy - Sxy' beta.
 struct Concentrated {
@@ -379,13 +388,8 @@ LikelihoodAt arimaLikelihood(std::span<const double> y, const ArimaOrder& order,
   c.ma = take(order.q);
   c.seasonalAr = take(order.P);
   c.seasonalMa = take(order.Q);
-  Eigen::MatrixXd data = dataMatrix(y, ArimaConstant::kNone);
-  if (constant != ArimaConstant::kNone) {
-    const double beta = coefficients.back();
-    for (Eigen::Index t = 0; t < data.rows(); ++t)
-      data(t, 0) -= beta * (constant == ArimaConstant::kMean ? 1.0 : static_cast<double>(t + 1));
-  }
-  const detail::FilterResult filtered = detail::runFilter(systemFor(order, c), data);
+  const detail::FilterResult filtered = detail::runFilter(
+      systemFor(order, c), dataLessRegression(y, constant, constant == ArimaConstant::kNone ? 0 : coefficients.back()));
   LikelihoodAt out;
   if (!filtered.ok || filtered.used == 0) {
     out.logLikelihood = -std::numeric_limits<double>::infinity();
@@ -433,6 +437,28 @@ ForecastPath forecastArima(const ArimaModel& model, int horizon, double levelPer
     detail::propagateCovariance(system, p, true);
   }
   return path;
+}
+
+ArimaModel refreshArima(const ArimaModel& model, std::span<const double> y) {
+  validate(y, model.order);
+  const ArmaCoefficients c{model.ar, model.ma, model.seasonalAr, model.seasonalMa};
+  detail::FilterOptions options;
+  options.keepInnovations = true;
+  options.keepFinalState = true;
+  const detail::FilterResult filtered = detail::runFilter(
+      systemFor(model.order, c), dataLessRegression(y, model.constant, model.constantValue), options);
+  if (!filtered.ok || filtered.used == 0) throw std::invalid_argument("ARIMA refresh failed: no usable observations");
+  ArimaModel out = model;
+  const Eigen::Index n = static_cast<Eigen::Index>(y.size());
+  out.residuals.assign(y.size(), std::nan(""));
+  for (Eigen::Index t = 0; t < n; ++t)
+    if (!std::isnan(filtered.variances[t]))
+      out.residuals[static_cast<std::size_t>(t)] = filtered.innovations(t, 0) / std::sqrt(filtered.variances[t]);
+  out.finalState = filtered.finalMean.col(0);
+  out.finalCovariance = filtered.finalCov;
+  out.seriesLength = static_cast<int>(n);
+  out.observations = filtered.used;
+  return out;
 }
 
 std::string serializeArimaModel(const ArimaModel& m) {

@@ -138,7 +138,7 @@ void PredictivePipelineConfig::validate() const {
   requireRange(simulations >= 1, "simulations must be >= 1");
   requireRange(capacityEvery >= 1, "capacityEvery must be >= 1");
   requireRange(capacityHorizonHours >= 1, "capacityHorizonHours must be >= 1");
-  requireRange(orderSearchEveryHours >= 0, "orderSearchEveryHours must be >= 0");
+  requireRange(refitEveryHours >= 0, "refitEveryHours must be >= 0");
   for (const auto* limits : {&thresholds, &capacity})
     for (const auto& [metric, value] : *limits) {
       const std::string table = limits == &thresholds ? "threshold" : "capacity";
@@ -153,11 +153,11 @@ void PredictivePipelineConfig::validate() const {
   }
 }
 
-// Per metric: the automatic order chosen last and the forecast of the last origin.
+// Per metric: the model estimated last and the forecast of the last origin.
 struct PredictivePipeline::MetricModel {
-  std::optional<fc::ArimaOrder> searchedOrder;
-  bool searchedConstant = true;
-  EpochSeconds searchedAt = 0;
+  std::optional<fc::ArimaModel> model;  // the last estimate, refreshed with each new hour
+  int period = 1;
+  EpochSeconds estimatedAt = 0;
   bool cached = false;
   EpochSeconds origin = 0;
   std::uint64_t dataVersion = 0;
@@ -337,7 +337,7 @@ void PredictivePipeline::forecastMetric(ServiceState& s, const AnomalyRecord& an
   if (cache.cached && cache.origin == t && cache.dataVersion == s.dataVersion) {
     MetricForecast reused = cache.outcome;
     reused.reused = true;
-    reused.searched = false;
+    reused.searched = reused.estimated = false;
     out.metrics.push_back(std::move(reused));
     ++statistics_.forecastsReused;
     return;
@@ -378,49 +378,47 @@ void PredictivePipeline::forecastMetric(ServiceState& s, const AnomalyRecord& an
       breach.windowEnd = config_.horizon;
     }
   } else {
-    fc::ArimaModel model;
     try {
       const int period = config_.seasonalPeriod >= 2 && result.observations >= 3 * config_.seasonalPeriod
                              ? config_.seasonalPeriod
                              : 1;
-      if (config_.order) {
+      const EpochSeconds refitAfter = static_cast<EpochSeconds>(config_.refitEveryHours) * 3600;
+      const bool due = !cache.model || cache.period != period || t < cache.estimatedAt ||
+                       t - cache.estimatedAt >= refitAfter;
+      if (!due) {
+        cache.model = fc::refreshArima(*cache.model, y);  // new hours through the filter, no estimation
+      } else if (config_.order) {
         fc::ArimaSpec spec;
         spec.order = *config_.order;
-        model = fc::fitArima(y, spec);
+        cache.model = fc::fitArima(y, spec);
+        ++statistics_.modelFits;
       } else {
-        const bool due = !cache.searchedOrder || cache.searchedOrder->period != period || t < cache.searchedAt ||
-                         t - cache.searchedAt >= static_cast<EpochSeconds>(config_.orderSearchEveryHours) * 3600;
-        if (due) {
-          fc::AutoArimaOptions options;
-          options.period = period;
-          const fc::AutoArimaResult search = fc::autoArima(y, options);
-          model = search.model;
-          statistics_.modelFits += search.searched.size();
-          ++statistics_.orderSearches;
-          result.searched = true;
-          cache.searchedOrder = model.order;
-          cache.searchedConstant = model.constant != fc::ArimaConstant::kNone;
-          cache.searchedAt = t;
-        } else {
-          fc::ArimaSpec spec;
-          spec.order = *cache.searchedOrder;
-          spec.includeConstant = cache.searchedConstant;
-          model = fc::fitArima(y, spec);
-        }
+        fc::AutoArimaOptions options;
+        options.period = period;
+        const fc::AutoArimaResult search = fc::autoArima(y, options);
+        cache.model = search.model;
+        statistics_.modelFits += search.searched.size() + 1;
+        ++statistics_.orderSearches;
+        result.searched = true;
       }
-      ++statistics_.modelFits;
-      path = fc::forecastArima(model, config_.horizon, config_.level);
+      if (due) {
+        cache.period = period;
+        cache.estimatedAt = t;
+        result.estimated = true;
+      }
+      path = fc::forecastArima(*cache.model, config_.horizon, config_.level);
       fc::BreachOptions options;
       options.threshold = threshold;
       options.windowLevel = config_.windowLevel;
       options.simulations = config_.simulations;
       options.seed = seedFor(config_.seed, s.name, metric, t);
-      breach = fc::predictBreach(model, config_.horizon, options);
+      breach = fc::predictBreach(*cache.model, config_.horizon, options);
     } catch (const std::exception& e) {
+      cache.model.reset();
       result.note = std::string("forecast failed: ") + e.what();
       return remember();
     }
-    result.model = model.describe();
+    result.model = cache.model->describe();
   }
 
   for (int h = 1; h <= config_.horizon; ++h) {

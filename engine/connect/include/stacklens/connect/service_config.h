@@ -77,6 +77,7 @@ struct AlerterSettings {
   int modelHistoryHours = 168;  ///< window the forecast models are fitted on (history_hours is re-read per anomaly)
   int season = 24;              ///< seasonal period of automatic orders, hours (≤ 1: none)
   int minSamples = 12;          ///< hourly values a metric needs before it is forecast
+  int refitEveryHours = 24;     ///< hours of new data between estimations (refreshed in between)
   double alertProbability = 0.5;
   int capacityHorizonHours = 24 * 30;
   /// [alerter.thresholds]: metric = alert threshold (the original system's defaults).

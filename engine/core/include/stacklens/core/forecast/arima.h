@@ -128,6 +128,14 @@ LikelihoodAt arimaLikelihood(std::span<const double> y, const ArimaOrder& order,
 /// O(horizon * (r + d + sD)^2).
 ForecastPath forecastArima(const ArimaModel& model, int horizon, double levelPercent = 90);
 
+/// The fitted model applied to another series y (typically the same series with new observations
+/// appended and old ones dropped): the filter runs over y at the model's coefficients, mean or
+/// drift (t = 1..y.size()) without estimating anything, so forecasts continue from y's end.
+/// The state, residuals, seriesLength and observations are y's; coefficients, sigma2 and the
+/// fit statistics stay the model's. Throws std::invalid_argument like fitArima for a series the
+/// orders cannot use. O(n r) in the filter's steady state - no optimisation.
+ArimaModel refreshArima(const ArimaModel& model, std::span<const double> y);
+
 /// Versioned text form ("stacklens-arima 1" header, one key per line). Exact round trip.
 std::string serializeArimaModel(const ArimaModel& model);
 /// Throws std::invalid_argument naming the line and key that is wrong, or an unknown version.

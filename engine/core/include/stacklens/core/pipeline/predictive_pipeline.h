@@ -20,9 +20,12 @@
 //      (missing hours are NaN, which the Kalman filter skips; the anomaly's own observed value
 //      fills T when the table has no row yet) is fitted with the configured order or an
 //      automatic one (Hyndman-Khandakar, seasonal with period 24 once the window holds three
-//      periods; the order search runs again after orderSearchEveryHours of data and the chosen
-//      order is only refitted in between). A forecast of `horizon` steps with its interval
-//      becomes ForecastRecords (created_at = the origin T, so a replay rewrites the same rows).
+//      periods). Orders (when automatic) and coefficients are estimated when a metric is first
+//      forecast and again after refitEveryHours of new data; in between, each new hour goes
+//      through the estimated model's Kalman filter (forecast::refreshArima) without estimation,
+//      which keeps the model current at a fraction of a refit's cost. A forecast of `horizon`
+//      steps with its interval becomes ForecastRecords (created_at = the origin T, so a replay
+//      rewrites the same rows).
 //      Anomalies of the same service and hour with unchanged history reuse the forecast.
 //   4. Breach: the probability that the metric crosses its threshold within the horizon is
 //      simulated from the fitted model's state-space form (forecast/breach_prediction.h); at
@@ -70,7 +73,9 @@ struct PredictivePipelineConfig {
   // ---- forecast ----
   std::optional<forecast::ArimaOrder> order;  ///< nullopt: automatic orders
   int seasonalPeriod = 24;       ///< steps per season for automatic orders (≤ 1: non-seasonal)
-  int orderSearchEveryHours = 24;  ///< automatic orders: hours of new data before searching again
+  /// Hours of new data before orders (when automatic) and coefficients are estimated again; in
+  /// between the model is refreshed with the new hours. 0: estimate for every new hour.
+  int refitEveryHours = 24;
   int horizon = 24;              ///< forecast steps, ≥ 1
   double level = 90;             ///< interval level of ForecastRecords, percent, (0, 100)
   // ---- threshold breaches ----
@@ -104,6 +109,7 @@ struct MetricForecast {
   std::string model;       ///< e.g. "ARIMA(1,0,1)(0,1,1)[24]"; empty when not forecast
   int observations = 0;    ///< observed values in the model window
   bool reused = false;     ///< same origin and history as before: nothing refitted
+  bool estimated = false;  ///< coefficients were estimated (else the model was refreshed)
   bool searched = false;   ///< an automatic order search ran
   double breachProbability = 0;
   std::optional<int> windowStart, windowEnd;  ///< steps after T, when a breach is expected
