@@ -27,6 +27,9 @@ void addForecastCommand(CLI::App& app);
 /// `eval m4` under the `eval` parent subcommand.
 void addEvalM4Command(CLI::App& eval);
 
+/// `stacklens ml-service` (ml_service/ml_service_command.cpp).
+void addMlServiceCommand(CLI::App& app);
+
 /// Subcommands whose implementation has not landed yet: listed in --help, and a clear error
 /// when invoked.
 void addPlannedCommands(CLI::App& app);

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   app.footer("Run 'stacklens SUBCOMMAND --help' for the options of a subcommand.");
 
   stacklens::headless::addPlannedCommands(app);
+  stacklens::headless::addMlServiceCommand(app);
   stacklens::headless::addSimulateCommand(app);
   stacklens::headless::addReplayCommand(app);
   stacklens::headless::addMockClusterCommand(app);

@@ -8,7 +8,6 @@ void addPlannedCommands(CLI::App& app) {
     const char* description;
   };
   static constexpr Planned kPlanned[] = {
-      {"ml-service", "Run the anomaly-detection service (Kafka analytics-alerts in; ml-anomalies and PostgreSQL out)"},
       {"predictive-alerter", "Run the predictive alerter (ml-anomalies in; predictive-alerts and PostgreSQL out)"},
   };
   for (const auto& planned : kPlanned) {

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "stacklens/connect/message_codec.h"
+#include "stacklens/connect/pg_connection.h"
+#include "stacklens/connect/pg_store.h"
 #include "stacklens/connect/service_metrics_csv.h"
 #include "stacklens/core/sim/fleet_simulator.h"
 
@@ -24,6 +26,14 @@ struct SimulateOptions {
   std::string topic = "analytics-alerts";
   double rate = 0;
   KafkaCliOptions kafka;
+  std::string postgres;   // DSN of the database whose analytics_metrics_1hour receives samples
+  int historyHours = -1;  // with both outputs: hours [0, H) to PostgreSQL only, the rest to Kafka only
+};
+
+// The hours each output receives: everything, or a history/stream split.
+struct HourRange {
+  int begin = 0;
+  int end = 0;
 };
 
 // Paces production to `rate` messages per second (0: as fast as possible).
@@ -57,11 +67,31 @@ void writeCsv(const core::sim::FleetSimulator& fleet, const std::string& directo
               << incident.magnitude << '\n';
 }
 
-std::size_t produceToKafka(const core::sim::FleetSimulator& fleet, const SimulateOptions& options) {
+std::size_t writeToPostgres(const core::sim::FleetSimulator& fleet, const SimulateOptions& options, HourRange hours) {
+  connect::PgSettings settings = connect::PgSettings::fromEnvironment();
+  if (options.postgres != "env") settings.dsn = options.postgres;
+  if (connect::dsnContainsPassword(settings.dsn))
+    throw CLI::ValidationError("--postgres", "the DSN must not contain a password (use STACKLENS_PG_PASSWORD)");
+  settings.poolMin = 1;
+  connect::PgStore store(settings);
+  std::vector<core::ServiceMetrics> rows;
+  std::size_t written = 0;
+  for (int h = hours.begin; h < hours.end; ++h) {
+    for (const auto& sample : fleet.hour(h)) rows.push_back(sample.metrics);
+    if (rows.size() >= 5000 || h + 1 == hours.end) {
+      store.writeMetrics(rows);
+      written += rows.size();
+      rows.clear();
+    }
+  }
+  return written;
+}
+
+std::size_t produceToKafka(const core::sim::FleetSimulator& fleet, const SimulateOptions& options, HourRange hours) {
   connect::KafkaProducer producer(options.kafka.toProperties());
   const Pacer pacer(options.rate);
   std::size_t sent = 0;
-  for (int h = 0; h < fleet.config().hours; ++h)
+  for (int h = hours.begin; h < hours.end; ++h)
     for (const auto& sample : fleet.hour(h)) {
       pacer.wait(sent);
       producer.produce(options.topic, sample.metrics.service, connect::encodeServiceMetrics(sample.metrics));
@@ -77,22 +107,31 @@ void run(SimulateOptions options) {
   if (!start) throw CLI::ValidationError("--start", "'" + options.start + "' is not a timestamp");
   options.fleet.start = *start;
   options.fleet.hours = options.hours > 0 ? options.hours : options.days * 24;
-  if (options.csvDirectory.empty() && options.kafka.bootstrap.empty())
-    throw CLI::ValidationError("output", "give --csv DIR and/or --kafka BOOTSTRAP");
+  if (options.csvDirectory.empty() && options.kafka.bootstrap.empty() && options.postgres.empty())
+    throw CLI::ValidationError("output", "give --csv DIR, --kafka BOOTSTRAP and/or --postgres DSN");
+  const int hours = options.fleet.hours;
+  if (options.historyHours > hours)
+    throw CLI::ValidationError("--history-hours", "exceeds the " + std::to_string(hours) + " simulated hours");
+  const bool split = options.historyHours >= 0 && !options.postgres.empty() && !options.kafka.bootstrap.empty();
+  const HourRange toPostgres{0, split ? options.historyHours : hours};
+  const HourRange toKafka{split ? options.historyHours : 0, hours};
 
   const core::sim::FleetSimulator fleet(options.fleet);
   std::size_t anomalous = 0;
   for (int h = 0; h < fleet.config().hours; ++h)
     for (const auto& sample : fleet.hour(h)) anomalous += sample.anomalous;
   if (!options.csvDirectory.empty()) writeCsv(fleet, options.csvDirectory);
+  std::size_t stored = 0;
+  if (!options.postgres.empty()) stored = writeToPostgres(fleet, options, toPostgres);
   std::size_t produced = 0;
-  if (!options.kafka.bootstrap.empty()) produced = produceToKafka(fleet, options);
+  if (!options.kafka.bootstrap.empty()) produced = produceToKafka(fleet, options, toKafka);
 
   std::cout << "simulated " << fleet.serviceNames().size() << " services x " << fleet.config().hours << " hours from "
             << core::formatTimestamp(fleet.config().start) << ": " << fleet.incidents().size() << " incidents, "
             << anomalous << " labelled samples";
   if (!options.csvDirectory.empty())
     std::cout << "; wrote " << options.csvDirectory << "/metrics.csv and incidents.csv";
+  if (stored > 0) std::cout << "; wrote " << stored << " rows to analytics_metrics_1hour";
   if (produced > 0) std::cout << "; produced " << produced << " messages to " << options.topic;
   std::cout << '\n';
 }
@@ -123,10 +162,19 @@ void addSimulateCommand(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   addKafkaOptions(*sub, options->kafka, /*required=*/false);
+  sub->add_option("--postgres", options->postgres,
+                  "Write the samples to analytics_metrics_1hour of this database (libpq DSN without a password; "
+                  "'env' takes STACKLENS_PG_DSN)");
+  sub->add_option("--history-hours", options->historyHours,
+                  "With --postgres and --kafka: the first H hours go to PostgreSQL only (the history a service "
+                  "trains on), the later ones to Kafka only (the live stream)")
+      ->check(CLI::NonNegativeNumber);
   sub->callback([options] {
     try {
       run(*options);
     } catch (const connect::KafkaError& e) {
+      failCommand("simulate", e.what(), kExitFailure);
+    } catch (const connect::PgError& e) {
       failCommand("simulate", e.what(), kExitFailure);
     } catch (const std::invalid_argument& e) {
       failCommand("simulate", e.what(), kExitBadInput);

@@ -172,19 +172,24 @@ class TestServiceConfig : public QObject {
     QVERIFY(errorOf([] { loadServiceConfig("/nonexistent.toml", fakeEnvironment({})); }).contains("/nonexistent.toml"));
   }
 
-  void passwordFromEnvironmentOrFileNeverInTheDsnKey() {
+  void postgresKeysFillTheOnePgSettingsTheStoreUses() {
     QTemporaryDir dir;
-    ServiceConfig c;
-    c.postgres.dsn = "host=db user=stacklens";
-    c.postgres.sslMode = "verify-full";
-    c.postgres.sslRootCert = "/etc/ssl/ca.pem";
-    c.postgres.passwordFile = writeFile(dir, "pw", "s3cr'et\n");
-    QCOMPARE(
-        c.resolvedPostgresDsn(fakeEnvironment({})),
-        std::string("host=db user=stacklens sslmode='verify-full' sslrootcert='/etc/ssl/ca.pem' password='s3cr\\'et'"));
-    QVERIFY(c.resolvedPostgresDsn(fakeEnvironment({{"STACKLENS_PG_PASSWORD", "envpw"}})).ends_with("password='envpw'"));
-    c.postgres.passwordFile = "/nonexistent/pw";
-    QVERIFY(errorOf([&] { c.resolvedPostgresDsn(fakeEnvironment({})); }).contains("cannot read /nonexistent/pw"));
+    const std::string passwordFile = writeFile(dir, "pw", "s3cr'et\n");
+    const std::string file = writeFile(dir, "c.toml",
+                                       "[postgres]\ndsn = \"host=db user=stacklens\"\nsslmode = \"require\"\n"
+                                       "password_file = \"" + passwordFile + "\"\npool_max = 4\n");
+    const ServiceConfig c = loadServiceConfig(file, fakeEnvironment({{"STACKLENS_POSTGRES_POOL_MIN", "3"}}));
+    QCOMPARE(c.postgres.poolMin, 3);
+    QCOMPARE(c.postgres.poolMax, 4);
+    std::map<std::string, std::string> parameters;
+    for (const auto& [keyword, value] : c.postgres.connectionParameters()) parameters[keyword] = value;
+    QCOMPARE(parameters["dbname"], std::string("host=db user=stacklens"));
+    QCOMPARE(parameters["sslmode"], std::string("require"));
+    QCOMPARE(parameters["password"], std::string("s3cr'et"));
+    QCOMPARE(ServiceConfig{}.postgres.dsn, std::string(kDefaultPostgresDsn));
+    QVERIFY(errorOf([&] {
+              loadServiceConfig({}, fakeEnvironment({{"STACKLENS_POSTGRES_DSN", "host=db password=oops"}}));
+            }).contains("postgres.dsn"));
   }
 
   void helpDocumentsEveryKey() {

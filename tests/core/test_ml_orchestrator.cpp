@@ -3,6 +3,8 @@
 #include <QElapsedTimer>
 #include <QtTest>
 
+#include <thread>
+
 #include "stacklens/core/pipeline/ml_pipeline.h"
 
 #include "detect_support.h"
@@ -167,11 +169,13 @@ class TestMLOrchestrator : public QObject {
     QCOMPARE(p.modelVersion("api"), 1);
     std::mt19937_64 rng(7);
     int retrains = 0;
-    for (int i = 0; i < 30; ++i) {
+    // The refit of message 10k (a snapshot of the history up to it) is swapped in before
+    // message 10k + 1 is scored, and its records come with that message.
+    for (int i = 0; i < 31; ++i) {
       const PipelineOutput out = p.process(nextNormal(rng, "api", i));
       if (out.models.empty()) continue;
       ++retrains;
-      QCOMPARE(i % 10, 9);
+      QCOMPARE(i % 10, 0);
       QCOMPARE(out.models[0].version, 1 + retrains);
       QCOMPARE(out.trends.size(), kFeatureCount);
       QVERIFY(!out.patterns.empty());
@@ -179,6 +183,47 @@ class TestMLOrchestrator : public QObject {
     }
     QCOMPARE(retrains, 3);
     QCOMPARE(p.modelVersion("api"), 4);
+  }
+
+  void refitsOnAWorkerGiveTheSameRecords() {
+    // The same stream through a pipeline that refits inline and one whose refits run on another
+    // thread (each one deliberately slow, so the swap has to wait for some): the same anomalies,
+    // scores and model records in the same outputs, for two swap distances.
+    for (const int swapAfter : {1, 4}) {
+      MlPipelineConfig config;
+      config.retrainEvery = 15;
+      config.retrainSwapAfter = swapAfter;
+      auto run = [&](Executor executor) {
+        MlPipeline p(config, fixedClock(), std::move(executor));
+        p.train("api", normalHistory(168, 1, "api"));
+        std::mt19937_64 rng(5);
+        std::vector<std::string> records;
+        int pendingSeen = 0;
+        for (int i = 0; i < 90; ++i) {
+          const auto out =
+              p.process(i % 20 == 7 ? anomalousMetrics(rng, "api", 1800000000 + 3600 * i) : nextNormal(rng, "api", i));
+          records.push_back(std::to_string(i) + ":" + std::to_string(out.consensus.anomalyScore));
+          for (const auto& r : out.anomalies) records.push_back(r.anomalyId);
+          for (const auto& m : out.models) records.push_back(m.modelId + m.blob);
+          for (const auto& t : out.trends) records.push_back(t.metric + std::to_string(t.slope));
+          pendingSeen += p.pendingRefits();
+        }
+        return std::make_pair(records, pendingSeen);
+      };
+      std::vector<std::thread> workers;
+      const auto inline_ = run({});
+      const auto threaded = run([&](std::function<void()> task) {
+        workers.emplace_back([task = std::move(task)] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          task();
+        });
+      });
+      for (auto& w : workers) w.join();
+      QCOMPARE(workers.size(), std::size_t(90 / 15));
+      QCOMPARE(threaded.first, inline_.first);
+      QCOMPARE(threaded.second, inline_.second);  // pending for swapAfter messages after each snapshot
+      QCOMPARE(threaded.second, 5 * swapAfter + 1);  // refits at 14, 29, ..., 89; the last never swapped
+    }
   }
 
   void modelAndPatternRecords() {

@@ -5,6 +5,15 @@
 namespace stacklens::connect {
 namespace {
 
+KafkaLogHandler& logHandler() {
+  static KafkaLogHandler handler;
+  return handler;
+}
+
+void forwardLog(const rd_kafka_t*, int level, const char* facility, const char* message) {
+  if (logHandler()) logHandler()(level, facility, message);
+}
+
 rd_kafka_conf_t* buildConfig(const KafkaProperties& properties) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char error[512];
@@ -14,6 +23,7 @@ rd_kafka_conf_t* buildConfig(const KafkaProperties& properties) {
       throw KafkaError("Kafka configuration property '" + name + "': " + error);
     }
   }
+  if (logHandler()) rd_kafka_conf_set_log_cb(conf, forwardLog);
   return conf;
 }
 
@@ -28,14 +38,31 @@ KafkaHandle createHandle(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
 }
 
 void countFailedDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) ++*static_cast<int*>(opaque);
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) static_cast<std::atomic<int>*>(opaque)->fetch_add(1);
+}
+
+// Eager rebalancing: take what the group leader assigns, drop everything on revoke, and keep
+// the count for assignedPartitions().
+void rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+               void* opaque) {
+  auto* assigned = static_cast<std::atomic<int>*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    rd_kafka_assign(handle, partitions);
+    assigned->store(partitions->cnt);
+  } else {
+    rd_kafka_assign(handle, nullptr);
+    assigned->store(0);
+  }
 }
 
 }  // namespace
 
+void setKafkaLogHandler(KafkaLogHandler handler) { logHandler() = std::move(handler); }
+
 void KafkaHandleDeleter::operator()(rd_kafka_s* handle) const noexcept { rd_kafka_destroy(handle); }
 
-KafkaProducer::KafkaProducer(const KafkaProperties& properties) : failedDeliveries_(std::make_unique<int>(0)) {
+KafkaProducer::KafkaProducer(const KafkaProperties& properties)
+    : failedDeliveries_(std::make_unique<std::atomic<int>>(0)) {
   rd_kafka_conf_t* conf = buildConfig(properties);
   rd_kafka_conf_set_dr_msg_cb(conf, countFailedDelivery);
   rd_kafka_conf_set_opaque(conf, failedDeliveries_.get());
@@ -61,12 +88,27 @@ int KafkaProducer::flush(std::chrono::milliseconds timeout) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     throw KafkaError(std::string("flushing producer: ") + rd_kafka_err2str(err) + " (" +
                      std::to_string(rd_kafka_outq_len(handle_.get())) + " messages undelivered)");
-  return *failedDeliveries_;
+  return failedDeliveries_->load();
 }
 
-KafkaConsumer::KafkaConsumer(const KafkaProperties& properties) {
+int KafkaProducer::failedDeliveries() const { return failedDeliveries_->load(); }
+
+std::string KafkaProducer::probe(std::chrono::milliseconds timeout) const {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(handle_.get(), /*all_topics=*/0, nullptr, &metadata, static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return rd_kafka_err2str(err);
+  const int brokers = metadata->broker_cnt;
+  rd_kafka_metadata_destroy(metadata);
+  return brokers > 0 ? std::string() : std::string("no brokers in the metadata");
+}
+
+KafkaConsumer::KafkaConsumer(const KafkaProperties& properties) : assigned_(std::make_unique<std::atomic<int>>(0)) {
   if (!properties.contains("group.id")) throw KafkaError("Kafka consumer: group.id is required");
-  handle_ = createHandle(RD_KAFKA_CONSUMER, buildConfig(properties));
+  rd_kafka_conf_t* conf = buildConfig(properties);
+  rd_kafka_conf_set_rebalance_cb(conf, rebalance);
+  rd_kafka_conf_set_opaque(conf, assigned_.get());
+  handle_ = createHandle(RD_KAFKA_CONSUMER, conf);
   rd_kafka_poll_set_consumer(handle_.get());
 }
 
@@ -95,15 +137,50 @@ std::optional<KafkaMessage> KafkaConsumer::poll(std::chrono::milliseconds timeou
   out.topic = rd_kafka_topic_name(message->rkt);
   out.partition = message->partition;
   out.offset = message->offset;
+  rd_kafka_timestamp_type_t timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  const std::int64_t timestamp = rd_kafka_message_timestamp(message.get(), &timestampType);
+  if (timestampType != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) out.timestampMs = timestamp;
   if (message->key) out.key.assign(static_cast<const char*>(message->key), message->key_len);
   if (message->payload) out.value.assign(static_cast<const char*>(message->payload), message->len);
   return out;
 }
 
-void KafkaConsumer::commit() {
+KafkaConsumer::CommitResult KafkaConsumer::commit() {
   const rd_kafka_resp_err_t err = rd_kafka_commit(handle_.get(), nullptr, /*async=*/0);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-    throw KafkaError(std::string("committing offsets: ") + rd_kafka_err2str(err));
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+      return CommitResult::kCommitted;
+    case RD_KAFKA_RESP_ERR__NO_OFFSET:
+      return CommitResult::kNothingToCommit;
+    case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR__STATE:
+      return CommitResult::kRebalanced;
+    default:
+      throw KafkaError(std::string("committing offsets: ") + rd_kafka_err2str(err));
+  }
+}
+
+int KafkaConsumer::assignedPartitions() const { return assigned_->load(); }
+
+std::int64_t KafkaConsumer::lag() const {
+  rd_kafka_topic_partition_list_t* assignment = nullptr;
+  if (rd_kafka_assignment(handle_.get(), &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+  rd_kafka_position(handle_.get(), assignment);
+  std::int64_t total = 0;
+  for (int i = 0; i < assignment->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = assignment->elems[i];
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (rd_kafka_get_watermark_offsets(handle_.get(), p.topic, p.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0)
+      continue;
+    const std::int64_t position = p.offset >= 0 ? p.offset : low;
+    if (high > position) total += high - position;
+  }
+  rd_kafka_topic_partition_list_destroy(assignment);
+  return total;
 }
 
 void KafkaConsumer::close() {

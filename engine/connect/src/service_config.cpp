@@ -9,6 +9,30 @@
 namespace stacklens::connect {
 namespace {
 
+// Kafka properties that STACKLENS_KAFKA_PROPERTY_<NAME> may set: the injected environment cannot
+// be listed, so the names are known ones (security and identity); a file's [kafka.properties]
+// takes any librdkafka property.
+constexpr const char* kPassThrough[] = {"security.protocol",
+                                        "sasl.mechanism",
+                                        "sasl.username",
+                                        "sasl.password",
+                                        "sasl.oauthbearer.config",
+                                        "ssl.ca.location",
+                                        "ssl.certificate.location",
+                                        "ssl.key.location",
+                                        "ssl.key.password",
+                                        "ssl.keystore.location",
+                                        "ssl.keystore.password",
+                                        "ssl.endpoint.identification.algorithm",
+                                        "enable.ssl.certificate.verification",
+                                        "client.id"};
+
+std::string passThroughEnvironmentName(const char* property) {
+  std::string name = "STACKLENS_KAFKA_PROPERTY_";
+  for (const char* c = property; *c; ++c) name += *c == '.' ? '_' : static_cast<char>(std::toupper(*c));
+  return name;
+}
+
 int parseInt(const std::string& name, const std::string& text, int min, int max) {
   try {
     std::size_t used = 0;
@@ -173,16 +197,16 @@ std::vector<ConfigKey> buildKeys() {
       stringKey("kafka.group_id", "Consumer group (default: stacklens-ml-service / stacklens-predictive-alerter)",
                 &C::kafka, &KafkaSettings::groupId),
       stringKey("postgres.dsn", "libpq connection string or URI, without the password", &C::postgres,
-                &PostgresSettings::dsn),
+                &PgSettings::dsn),
       stringKey("postgres.password_file",
-                "File holding the PostgreSQL password (else STACKLENS_PG_PASSWORD or PGPASSWORD)", &C::postgres,
-                &PostgresSettings::passwordFile),
-      choiceKey("postgres.sslmode", "libpq sslmode", &C::postgres, &PostgresSettings::sslMode,
+                "File holding the PostgreSQL password (first line; else STACKLENS_PG_PASSWORD, PGPASSWORD or ~/.pgpass)", &C::postgres,
+                &PgSettings::passwordFile),
+      choiceKey("postgres.sslmode", "libpq sslmode", &C::postgres, &PgSettings::sslMode,
                 {"", "disable", "allow", "prefer", "require", "verify-ca", "verify-full"}),
       stringKey("postgres.sslrootcert", "CA certificate for verify-ca/verify-full", &C::postgres,
-                &PostgresSettings::sslRootCert),
-      intKey("postgres.pool_min", "Connections kept open", &C::postgres, &PostgresSettings::poolMin, 1, 100),
-      intKey("postgres.pool_max", "Most connections open at once", &C::postgres, &PostgresSettings::poolMax, 1, 100),
+                &PgSettings::sslRootCert),
+      intKey("postgres.pool_min", "Connections kept open", &C::postgres, &PgSettings::poolMin, 1, 64),
+      intKey("postgres.pool_max", "Most connections open at once", &C::postgres, &PgSettings::poolMax, 1, 64),
       stringKey("http.bind", "Address of the health and metrics endpoint", &C::http, &HttpSettings::bind),
       intKey("http.port", "Port of /healthz, /readyz, /metrics (0: 8005 ml-service, 8006 alerter)", &C::http,
              &HttpSettings::port, 0, 65535),
@@ -200,6 +224,9 @@ std::vector<ConfigKey> buildKeys() {
              &MlServiceSettings::minTrainingSamples, 10, 1000000),
       intKey("ml.retrain_every", "Retrain a service's models after this many messages", &C::ml,
              &MlServiceSettings::retrainEvery, 1, 10000000),
+      intKey("ml.retrain_swap_after",
+             "A refit runs in the background; its models score from the service's N-th next message", &C::ml,
+             &MlServiceSettings::retrainSwapAfter, 1, 1000000),
       intKey("ml.max_message_bytes", "Larger messages go to the dead-letter topic", &C::ml,
              &MlServiceSettings::maxMessageBytes, 256, 16 * 1024 * 1024),
       intKey("ml.batch_size", "Messages processed, written and committed together", &C::ml,
@@ -434,6 +461,7 @@ core::pipeline::MlPipelineConfig ServiceConfig::pipelineConfig() const {
   core::pipeline::MlPipelineConfig p = ml.detection;
   p.minTrainingSamples = ml.minTrainingSamples;
   p.retrainEvery = ml.retrainEvery;
+  p.retrainSwapAfter = ml.retrainSwapAfter;
   return p;
 }
 
@@ -453,16 +481,17 @@ ServiceConfig fromTable(const toml::table* table, const std::string& source, con
   }
   // Kafka pass-through properties from the environment: well-known prefixes only, since the
   // process environment cannot be listed portably through the injected function.
-  static constexpr const char* kPassThrough[] = {"security.protocol", "sasl.mechanism",
-                                                 "sasl.username",     "sasl.password",
-                                                 "ssl.ca.location",   "ssl.certificate.location",
-                                                 "ssl.key.location",  "ssl.key.password",
-                                                 "client.id",         "enable.ssl.certificate.verification"};
   for (const char* property : kPassThrough) {
-    std::string name = "STACKLENS_KAFKA_PROPERTY_";
-    for (const char* c = property; *c; ++c) name += *c == '.' ? '_' : static_cast<char>(std::toupper(*c));
-    if (const auto value = env(name)) config.kafka.properties[property] = *value;
+    if (const auto value = env(passThroughEnvironmentName(property))) config.kafka.properties[property] = *value;
   }
+  bool dsnHasPassword = false;
+  try {
+    dsnHasPassword = dsnContainsPassword(config.postgres.dsn);
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string("postgres.dsn: ") + e.what());
+  }
+  if (dsnHasPassword)
+    throw ConfigError("postgres.dsn must not hold the password: use postgres.password_file or STACKLENS_PG_PASSWORD");
   if (config.postgres.poolMin > config.postgres.poolMax)
     throw ConfigError("postgres.pool_min (" + std::to_string(config.postgres.poolMin) +
                       ") exceeds postgres.pool_max (" + std::to_string(config.postgres.poolMax) + ")");
@@ -470,27 +499,6 @@ ServiceConfig fromTable(const toml::table* table, const std::string& source, con
 }
 
 }  // namespace
-
-std::string ServiceConfig::resolvedPostgresDsn(const Environment& env) const {
-  std::string dsn = postgres.dsn;
-  auto append = [&dsn](const std::string& key, const std::string& value) {
-    std::string escaped;
-    for (char c : value) escaped += (c == '\'' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    dsn += " " + key + "='" + escaped + "'";
-  };
-  if (!postgres.sslMode.empty()) append("sslmode", postgres.sslMode);
-  if (!postgres.sslRootCert.empty()) append("sslrootcert", postgres.sslRootCert);
-  std::optional<std::string> password = env("STACKLENS_PG_PASSWORD");
-  if (!password && !postgres.passwordFile.empty()) {
-    std::ifstream in(postgres.passwordFile);
-    if (!in) throw ConfigError("postgres.password_file: cannot read " + postgres.passwordFile);
-    std::string line;
-    std::getline(in, line);
-    password = line;
-  }
-  if (password) append("password", *password);  // else libpq falls back to PGPASSWORD / ~/.pgpass
-  return dsn;
-}
 
 std::string describeServiceConfig() {
   const ServiceConfig defaults;
@@ -501,9 +509,13 @@ std::string describeServiceConfig() {
     out << "  " << key.name << "  [" << key.environmentName() << "]  default: " << (value.empty() ? "\"\"" : value)
         << "\n      " << key.description << '\n';
   }
-  out << "  kafka.properties.<name>  [STACKLENS_KAFKA_PROPERTY_<NAME>]\n"
-         "      librdkafka properties passed through (security.protocol, sasl.*, ssl.* ...)\n"
-         "  PostgreSQL password: STACKLENS_PG_PASSWORD, PGPASSWORD or postgres.password_file; never an argument.\n";
+  out << "  kafka.properties.<name>\n"
+         "      any librdkafka property, passed through (security.protocol, sasl.*, ssl.* ...); from the\n"
+         "      environment:";
+  for (const char* property : kPassThrough) out << "\n        " << passThroughEnvironmentName(property) << " -> " << property;
+  out << "\n"
+         "  PostgreSQL password: postgres.password_file, else STACKLENS_PG_PASSWORD, PGPASSWORD or ~/.pgpass; never an\n"
+         "      argument.\n";
   return out.str();
 }
 

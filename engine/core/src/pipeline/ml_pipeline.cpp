@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <condition_variable>
 #include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
 
 namespace stacklens::core::pipeline {
 namespace {
@@ -31,6 +35,37 @@ std::string jsonObject(const std::vector<std::pair<std::string, std::string>>& f
 
 }  // namespace
 
+// Everything a refit needs, copied out of the pipeline so that it can run on any thread.
+struct MlPipeline::FitJob {
+  std::string service;
+  int version = 0;
+  EpochSeconds trainedAt = 0;
+  std::vector<ServiceMetrics> history;
+};
+
+// The models and records of one refit, ready to be swapped in.
+struct MlPipeline::FittedModels {
+  int version = 0;
+  detect::AnomalyDetector detector;
+  detect::PatternModel patterns;
+  detect::Baseline baseline;
+  std::vector<detect::OnlineChangeDetector> changes;
+  std::vector<ModelRecord> models;
+  std::vector<PatternRecord> patternRecords;
+  std::vector<TrendRecord> trends;
+};
+
+// A refit in flight: the executor's task fills `result` (or `error`) and signals.
+struct MlPipeline::PendingFit {
+  FitJob job;
+  int swapIn = 0;  // messages of the service until the swap
+  std::mutex mutex;
+  std::condition_variable done;
+  bool finished = false;
+  std::optional<FittedModels> result;
+  std::exception_ptr error;
+};
+
 struct MlPipeline::ServiceModels {
   std::string name;
   std::deque<ServiceMetrics> history;
@@ -40,14 +75,17 @@ struct MlPipeline::ServiceModels {
   detect::PatternModel patterns;
   detect::Baseline baseline;
   std::vector<detect::OnlineChangeDetector> changes;
+  std::shared_ptr<PendingFit> pending;
 };
 
-MlPipeline::MlPipeline(MlPipelineConfig config, Clock clock) : config_(std::move(config)), clock_(std::move(clock)) {
+MlPipeline::MlPipeline(MlPipelineConfig config, Clock clock, Executor executor)
+    : config_(std::move(config)), clock_(std::move(clock)), executor_(std::move(executor)) {
   if (config_.minTrainingSamples < 2) throw std::invalid_argument("MlPipeline: minTrainingSamples must be ≥ 2");
   if (config_.historyCapacity < config_.minTrainingSamples)
     throw std::invalid_argument("MlPipeline: historyCapacity must be ≥ minTrainingSamples");
   if (config_.trendWindow < config_.trends.trend.degree + 2)
     throw std::invalid_argument("MlPipeline: trendWindow must be ≥ trend degree + 2");
+  if (config_.retrainSwapAfter < 1) throw std::invalid_argument("MlPipeline: retrainSwapAfter must be ≥ 1");
 }
 
 MlPipeline::~MlPipeline() = default;
@@ -63,6 +101,12 @@ std::vector<std::string> MlPipeline::services() const {
 int MlPipeline::modelVersion(const std::string& service) const {
   const auto it = services_.find(service);
   return it == services_.end() ? 0 : it->second->version;
+}
+
+int MlPipeline::pendingRefits() const {
+  int pending = 0;
+  for (const auto& [_, s] : services_) pending += s->pending != nullptr;
+  return pending;
 }
 
 ServiceState MlPipeline::state(const std::string& service) const {
@@ -94,35 +138,56 @@ void MlPipeline::validate(const ServiceMetrics& sample, const std::string& servi
   }
 }
 
-void MlPipeline::fitModels(ServiceModels& s, PipelineOutput& out) {
-  std::vector<FeatureVector> samples;
-  for (const auto& m : s.history) samples.push_back(m.features());
-  const detect::Matrix x = detect::toMatrix(samples);
-  ++s.version;
-  ++statistics_.modelsTrained;
-  s.messagesSinceTraining = 0;
+MlPipeline::FitJob MlPipeline::snapshot(const ServiceModels& s) const {
+  FitJob job;
+  job.service = s.name;
+  job.version = s.version + 1;
+  job.history.assign(s.history.begin(), s.history.end());
+  job.trainedAt = clock_ ? clock_() : job.history.back().timestamp;
+  return job;
+}
 
-  detect::AnomalyDetectorParams anomaly = config_.anomaly;
+void MlPipeline::install(ServiceModels& s, FittedModels fitted, PipelineOutput& out) {
+  s.version = fitted.version;
+  s.detector = std::move(fitted.detector);
+  s.patterns = std::move(fitted.patterns);
+  s.baseline = std::move(fitted.baseline);
+  s.changes = std::move(fitted.changes);
+  ++statistics_.modelsTrained;
+  for (auto& m : fitted.models) out.models.push_back(std::move(m));
+  for (auto& p : fitted.patternRecords) out.patterns.push_back(std::move(p));
+  for (auto& t : fitted.trends) out.trends.push_back(std::move(t));
+}
+
+MlPipeline::FittedModels MlPipeline::fit(const FitJob& job, const MlPipelineConfig& config) {
+  const auto& history = job.history;
+  std::vector<FeatureVector> samples;
+  for (const auto& m : history) samples.push_back(m.features());
+  const detect::Matrix x = detect::toMatrix(samples);
+  FittedModels s;
+  s.version = job.version;
+
+  detect::AnomalyDetectorParams anomaly = config.anomaly;
   anomaly.forest.seed =
-      config_.anomaly.forest.seed ^ fnv1a(s.name) ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(s.version));
+      config.anomaly.forest.seed ^ fnv1a(job.service) ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(s.version));
   s.detector = detect::AnomalyDetector::fit(x, anomaly);
-  s.patterns = detect::PatternModel::fit(x, config_.patterns);
+  s.patterns = detect::PatternModel::fit(x, config.patterns);
   s.baseline = detect::Baseline::fromSamples(samples);
   // Change-point detectors start from the history, so that the next sample is judged against it.
-  s.changes.assign(kFeatureCount, detect::OnlineChangeDetector(config_.trends.changePoints));
+  s.changes.assign(kFeatureCount, detect::OnlineChangeDetector(config.trends.changePoints));
   for (const auto& f : samples)
     for (std::size_t i = 0; i < kFeatureCount; ++i) s.changes[i].update(f[i]);
 
-  const EpochSeconds now = clock_ ? clock_() : s.history.back().timestamp;
+  const EpochSeconds now = job.trainedAt;
   const auto n = static_cast<int>(samples.size());
 
   // Model records with what is known without labels.
   auto record = [&](const std::string& type) {
     ModelRecord m;
-    m.service = s.name;
+    m.service = job.service;
     m.modelType = type;
     m.version = s.version;
-    m.modelId = md5Hex(s.name + "|" + type + "|" + std::to_string(s.version));
+    m.modelId = md5Hex(job.service + "|" + type + "|" + std::to_string(s.version));
     m.trainedAt = now;
     m.trainingSamples = n;
     return m;
@@ -149,18 +214,18 @@ void MlPipeline::fitModels(ServiceModels& s, PipelineOutput& out) {
   dbscan.metrics = {{"clusters", static_cast<double>(s.patterns.signatures().size())},
                     {"eps", s.patterns.eps()},
                     {"noise_share", s.patterns.noiseShare()}};
-  dbscan.hyperparametersJson = jsonObject({{"eps", config_.patterns.eps ? number(*config_.patterns.eps) : "\"auto\""},
-                                           {"min_samples", std::to_string(config_.patterns.minSamples)}});
+  dbscan.hyperparametersJson = jsonObject({{"eps", config.patterns.eps ? number(*config.patterns.eps) : "\"auto\""},
+                                           {"min_samples", std::to_string(config.patterns.minSamples)}});
   dbscan.blob = s.patterns.serialize();
-  out.models.push_back(std::move(forest));
-  out.models.push_back(std::move(dbscan));
+  s.models.push_back(std::move(forest));
+  s.models.push_back(std::move(dbscan));
 
   // Pattern records, with the time span of each cluster's members.
   const auto& labels = s.patterns.trainingLabels();
   for (const auto& sig : s.patterns.signatures()) {
     PatternRecord p;
-    p.patternId = md5Hex(s.name + "|" + std::to_string(sig.label) + "|" + std::to_string(s.version));
-    p.service = s.name;
+    p.patternId = md5Hex(job.service + "|" + std::to_string(sig.label) + "|" + std::to_string(s.version));
+    p.service = job.service;
     p.clusterLabel = sig.label;
     std::copy_n(sig.centroid.begin(), kFeatureCount, p.centroid.begin());
     std::copy_n(sig.spread.begin(), kFeatureCount, p.spread.begin());
@@ -169,27 +234,27 @@ void MlPipeline::fitModels(ServiceModels& s, PipelineOutput& out) {
     bool first = true;
     for (std::size_t i = 0; i < labels.size(); ++i) {
       if (labels[i] != sig.label) continue;
-      const EpochSeconds t = s.history[i].timestamp;
+      const EpochSeconds t = history[i].timestamp;
       p.firstSeen = first ? t : std::min(p.firstSeen, t);
       p.lastSeen = first ? t : std::max(p.lastSeen, t);
       first = false;
     }
-    out.patterns.push_back(p);
+    s.patternRecords.push_back(p);
   }
 
   // Trend records over the most recent window, one per metric.
-  const std::size_t window = std::min<std::size_t>(s.history.size(), static_cast<std::size_t>(config_.trendWindow));
-  const std::size_t start = s.history.size() - window;
-  const detect::TrendAnalyzer analyzer(config_.trends);
-  const double hoursPerSample = s.history.back().windowSeconds / 3600.0;
+  const std::size_t window = std::min<std::size_t>(history.size(), static_cast<std::size_t>(config.trendWindow));
+  const std::size_t start = history.size() - window;
+  const detect::TrendAnalyzer analyzer(config.trends);
+  const double hoursPerSample = history.back().windowSeconds / 3600.0;
   for (std::size_t feature = 0; feature < kFeatureCount; ++feature) {
     std::vector<double> y;
-    for (std::size_t i = start; i < s.history.size(); ++i) y.push_back(samples[i][feature]);
+    for (std::size_t i = start; i < history.size(); ++i) y.push_back(samples[i][feature]);
     const detect::TrendAnalysis a = analyzer.analyze(y);
     TrendRecord t;
-    t.service = s.name;
+    t.service = job.service;
     t.metric = std::string(kFeatureNames[feature]);
-    t.timestamp = s.history.back().timestamp;
+    t.timestamp = history.back().timestamp;
     t.direction = a.trend.direction;
     t.magnitude = a.trend.magnitude;
     t.slope = a.trend.slope / hoursPerSample;
@@ -197,9 +262,52 @@ void MlPipeline::fitModels(ServiceModels& s, PipelineOutput& out) {
     t.seasonalPeriod =
         a.seasonality.seasonal ? static_cast<int>(std::lround(a.seasonality.period * hoursPerSample)) : 0;
     t.changePoint = !a.changePoints.empty();
-    if (t.changePoint) t.changePointAt = s.history[start + a.changePoints.back().index].timestamp;
-    out.trends.push_back(std::move(t));
+    if (t.changePoint) t.changePointAt = history[start + a.changePoints.back().index].timestamp;
+    s.trends.push_back(std::move(t));
   }
+  return s;
+}
+
+void MlPipeline::startRefit(ServiceModels& s) {
+  auto pending = std::make_shared<PendingFit>();
+  pending->job = snapshot(s);
+  pending->swapIn = config_.retrainSwapAfter;
+  s.pending = pending;
+  if (!executor_) return;  // fitted at the swap, on this thread
+  executor_([pending, config = config_] {
+    std::optional<FittedModels> result;
+    std::exception_ptr error;
+    try {
+      result = fit(pending->job, config);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    const std::lock_guard lock(pending->mutex);
+    pending->result = std::move(result);
+    pending->error = error;
+    pending->finished = true;
+    pending->done.notify_all();
+  });
+}
+
+void MlPipeline::swapIn(ServiceModels& s, PipelineOutput& out) {
+  const std::shared_ptr<PendingFit> pending = std::move(s.pending);
+  FittedModels fitted;
+  if (!executor_) {
+    fitted = fit(pending->job, config_);
+  } else {
+    std::unique_lock lock(pending->mutex);
+    pending->done.wait(lock, [&] { return pending->finished; });
+    if (pending->error) std::rethrow_exception(pending->error);
+    fitted = std::move(*pending->result);
+  }
+  // The samples that arrived after the snapshot also update the new change-point detectors.
+  const std::size_t since = static_cast<std::size_t>(config_.retrainSwapAfter - 1);
+  for (std::size_t i = s.history.size() - std::min(since, s.history.size()); i < s.history.size(); ++i) {
+    const FeatureVector f = s.history[i].features();
+    for (std::size_t k = 0; k < kFeatureCount; ++k) fitted.changes[k].update(f[k]);
+  }
+  install(s, std::move(fitted), out);
 }
 
 PipelineOutput MlPipeline::train(const std::string& service, std::span<const ServiceMetrics> history) {
@@ -211,8 +319,10 @@ PipelineOutput MlPipeline::train(const std::string& service, std::span<const Ser
   const std::size_t keep = std::min<std::size_t>(history.size(), static_cast<std::size_t>(config_.historyCapacity));
   s.history.assign(history.end() - static_cast<std::ptrdiff_t>(keep), history.end());
   out.samplesAvailable = static_cast<int>(s.history.size());
+  s.pending.reset();  // a refit of the replaced history is moot
+  s.messagesSinceTraining = 0;
   if (out.samplesAvailable >= config_.minTrainingSamples) {
-    fitModels(s, out);
+    install(s, fit(snapshot(s), config_), out);
     out.note = "trained version " + std::to_string(s.version) + " on " + std::to_string(out.samplesAvailable) +
                " historical samples";
   } else {
@@ -241,7 +351,8 @@ PipelineOutput MlPipeline::process(const ServiceMetrics& sample) {
     ++statistics_.warmupMessages;
     remember();
     if (out.samplesAvailable >= config_.minTrainingSamples) {
-      fitModels(s, out);
+      install(s, fit(snapshot(s), config_), out);
+      s.messagesSinceTraining = 0;
       out.note = "warm-up complete: trained version " + std::to_string(s.version) + " on " +
                  std::to_string(out.samplesAvailable) + " samples from the stream";
     } else {
@@ -252,6 +363,11 @@ PipelineOutput MlPipeline::process(const ServiceMetrics& sample) {
     return out;
   }
 
+  bool swapped = false;
+  if (s.pending && --s.pending->swapIn <= 0) {
+    swapIn(s, out);
+    swapped = true;
+  }
   const FeatureVector features = sample.features();
   const detect::Detection d = s.detector.detect(features);
   out.votes.isolationForest = {true, d.isAnomaly, d.confidence};
@@ -274,13 +390,14 @@ PipelineOutput MlPipeline::process(const ServiceMetrics& sample) {
   }
   remember();
   ++s.messagesSinceTraining;
-  if (config_.retrainEvery > 0 && s.messagesSinceTraining >= config_.retrainEvery) {
-    fitModels(s, out);
-    out.note =
-        "retrained: version " + std::to_string(s.version) + " on " + std::to_string(out.samplesAvailable) + " samples";
-  } else {
-    out.note = "scored with model version " + std::to_string(s.version);
+  if (config_.retrainEvery > 0 && s.messagesSinceTraining >= config_.retrainEvery && !s.pending) {
+    startRefit(s);
+    s.messagesSinceTraining = 0;
   }
+  out.note = swapped ? "retrained: version " + std::to_string(s.version) + " on " +
+                           std::to_string(out.models.empty() ? 0 : out.models.front().trainingSamples) +
+                           " samples, scored with it"
+                     : "scored with model version " + std::to_string(s.version);
   out.state = ServiceState::kDetecting;
   return out;
 }

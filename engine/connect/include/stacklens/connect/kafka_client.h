@@ -3,6 +3,9 @@
 // cluster (a real one or librdkafka's mock) through the ordinary client code.
 
 #include <chrono>
+#include <functional>
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,7 +33,14 @@ struct KafkaMessage {
   std::int64_t offset = -1;
   std::string key;
   std::string value;
+  std::int64_t timestampMs = -1;  ///< the message's timestamp (producer create time), ms since the epoch; -1 none
 };
+
+/// Where librdkafka's own log lines go (syslog `level` 0..7, facility, message). By default
+/// librdkafka prints them to stderr; a service routes them into its JSON log. Set it before
+/// creating clients; applies to clients created afterwards.
+using KafkaLogHandler = std::function<void(int level, const std::string& facility, const std::string& message)>;
+void setKafkaLogHandler(KafkaLogHandler handler);
 
 struct KafkaHandleDeleter {
   void operator()(rd_kafka_s* handle) const noexcept;
@@ -50,9 +60,18 @@ class KafkaProducer {
   /// messages that failed delivery so far (0 when all were acknowledged). Throws on time-out.
   int flush(std::chrono::milliseconds timeout);
 
+  /// Messages whose delivery failed since the producer was created (delivery reports seen by
+  /// flush or poll). A caller that needs every message of a batch delivered compares it before
+  /// and after its flush.
+  int failedDeliveries() const;
+
+  /// Empty when the cluster answered a metadata request within `timeout`, else librdkafka's
+  /// reason. Thread-safe (for readiness probes).
+  std::string probe(std::chrono::milliseconds timeout) const;
+
  private:
   KafkaHandle handle_;
-  std::unique_ptr<int> failedDeliveries_;
+  std::unique_ptr<std::atomic<int>> failedDeliveries_;
 };
 
 class KafkaConsumer {
@@ -67,14 +86,30 @@ class KafkaConsumer {
   /// transient broker errors are not messages; fatal errors throw KafkaError.
   std::optional<KafkaMessage> poll(std::chrono::milliseconds timeout);
 
-  /// Synchronously commits the current offsets of the assignment.
-  void commit();
+  enum class CommitResult {
+    kCommitted,
+    kNothingToCommit,  ///< no message consumed since the last commit
+    kRebalanced,       ///< the partitions moved to another member first; it consumes them again
+  };
+
+  /// Synchronously commits the offsets of the messages poll() returned (with
+  /// enable.auto.commit=false, nothing else commits them). Throws KafkaError for other failures
+  /// (e.g. no coordinator while the brokers are down): the caller retries.
+  CommitResult commit();
+
+  /// Partitions currently assigned to this member of the group (updated during poll()).
+  int assignedPartitions() const;
+
+  /// Messages behind the end of the assigned partitions: high watermark minus position, from
+  /// librdkafka's cached watermarks (no network round trip). 0 before the first fetch.
+  std::int64_t lag() const;
 
   /// Leaves the group (also done by the destructor).
   void close();
 
  private:
   KafkaHandle handle_;
+  std::unique_ptr<std::atomic<int>> assigned_;
   bool closed_ = false;
 };
 

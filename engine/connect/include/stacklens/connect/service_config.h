@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stacklens/connect/pg_settings.h"
 #include "stacklens/core/pipeline/ml_pipeline.h"
 #include "stacklens/core/pipeline/predictive_pipeline.h"
 
@@ -28,15 +29,6 @@ struct KafkaSettings {
   std::string bootstrapServers = "localhost:9092";
   std::string groupId;                            ///< empty: the service's default group
   std::map<std::string, std::string> properties;  ///< librdkafka pass-through (security.protocol, sasl.*, ssl.*)
-};
-
-struct PostgresSettings {
-  std::string dsn = "host=localhost port=5432 dbname=stacklens user=stacklens";
-  std::string passwordFile;
-  std::string sslMode;      ///< libpq sslmode (disable, require, verify-ca, verify-full); empty: libpq default
-  std::string sslRootCert;  ///< CA certificate file for verify-ca/verify-full
-  int poolMin = 2;
-  int poolMax = 10;
 };
 
 struct HttpSettings {
@@ -57,6 +49,7 @@ struct MlServiceSettings {
   int historyDays = 7;
   int minTrainingSamples = 100;
   int retrainEvery = 100;
+  int retrainSwapAfter = 1;  ///< messages of a service between a refit's snapshot and its swap
   int maxMessageBytes = 64 * 1024;
   int batchSize = 500;
   int batchTimeoutMs = 20;
@@ -86,21 +79,28 @@ struct AlerterSettings {
   std::map<std::string, double> capacity;
 };
 
+/// The services' database when none is configured (the compose file's).
+inline constexpr const char* kDefaultPostgresDsn = "host=localhost port=5432 dbname=stacklens user=stacklens";
+
+/// PgSettings with kDefaultPostgresDsn.
+inline PgSettings defaultServicePostgres() {
+  PgSettings settings;
+  settings.dsn = kDefaultPostgresDsn;
+  return settings;
+}
+
 struct ServiceConfig {
   KafkaSettings kafka;
-  PostgresSettings postgres;
+  /// The one PostgreSQL settings type (pg_settings.h): the services hand it to PgStore as it is.
+  PgSettings postgres = defaultServicePostgres();
   HttpSettings http;
   LogSettings log;
   MlServiceSettings ml;
   AlerterSettings alerter;
 
-  /// The libpq connection string with sslmode/sslrootcert added and the password resolved from
-  /// the environment or the password file; throws ConfigError when the file cannot be read.
   /// The ML pipeline configuration ml-service runs with: [ml.detection] plus
-  /// ml.min_training_samples and ml.retrain_every.
+  /// ml.min_training_samples, ml.retrain_every and ml.retrain_swap_after.
   core::pipeline::MlPipelineConfig pipelineConfig() const;
-
-  std::string resolvedPostgresDsn(const std::function<std::optional<std::string>(const std::string&)>& env) const;
 };
 
 /// One configuration key: its dotted name, environment variable, description and accessors.

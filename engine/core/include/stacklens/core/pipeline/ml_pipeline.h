@@ -14,6 +14,12 @@
 //   - afterwards each sample is scored by the three methods, the consensus may emit an
 //     AnomalyRecord, and every retrainEvery messages the models are refitted on the history
 //     (new ModelRecord versions, PatternRecords and TrendRecords).
+//
+// Retraining off the hot path: with an Executor (e.g. a worker thread of ml-service) a refit is a
+// job on a snapshot of the history; the previous models keep scoring until the service's
+// retrainSwapAfter-th next message, before which the new ones are swapped in (waiting for the job
+// if it is still running). The swap point depends on the input only, so the records are the same
+// whichever thread fitted and however long it took, and the same as without an executor.
 
 #include <cstdint>
 #include <functional>
@@ -37,6 +43,9 @@ struct MlPipelineConfig {
   int minTrainingSamples = 100;  ///< fewer samples: warm-up, no detection
   int historyCapacity = 168;     ///< samples kept per service (7 days of hourly windows)
   int retrainEvery = 100;        ///< messages between refits; ≤ 0 never refits
+  /// Messages of the service between a refit's snapshot and the swap of its models (≥ 1). The
+  /// refit runs on the Executor meanwhile; without one it runs at the swap, on the caller's thread.
+  int retrainSwapAfter = 1;
   /// Isolation forest: contamination 0.1, 100 trees, max_samples auto, seed 0 (combined with the
   /// service name and model version, so each service's models are reproducible).
   detect::AnomalyDetectorParams anomaly;
@@ -74,10 +83,16 @@ struct PipelineOutput {
 /// Seconds since the epoch, UTC. Injected so that tests and backtests control time.
 using Clock = std::function<EpochSeconds()>;
 
+/// Runs a task, on any thread (the task is self-contained and thread-safe). Empty: refits run
+/// on the thread that calls process().
+using Executor = std::function<void(std::function<void()>)>;
+
 class MlPipeline {
  public:
   /// `clock` stamps ModelRecord::trainedAt; when empty, the time of the latest sample is used.
-  explicit MlPipeline(MlPipelineConfig config = {}, Clock clock = {});
+  /// `executor` runs the periodic refits (see above); the initial training stays synchronous.
+  /// Throws std::invalid_argument for inconsistent settings.
+  explicit MlPipeline(MlPipelineConfig config = {}, Clock clock = {}, Executor executor = {});
   ~MlPipeline();
   MlPipeline(MlPipeline&&) noexcept;
   MlPipeline& operator=(MlPipeline&&) noexcept;
@@ -89,8 +104,12 @@ class MlPipeline {
   PipelineOutput train(const std::string& service, std::span<const ServiceMetrics> history);
 
   /// One message. Throws InvalidSample (empty service, non-finite or negative feature) and
-  /// counts it as rejected. Cost without training: microseconds.
+  /// counts it as rejected. Cost without training: microseconds; at a swap point it may wait
+  /// for the service's refit job.
   PipelineOutput process(const ServiceMetrics& sample);
+
+  /// Refit jobs started and not swapped in yet (all services).
+  int pendingRefits() const;
 
   const MlPipelineConfig& config() const { return config_; }
   const detect::DetectionStatistics& statistics() const { return statistics_; }
@@ -101,12 +120,20 @@ class MlPipeline {
 
  private:
   struct ServiceModels;
+  struct FitJob;
+  struct FittedModels;
+  struct PendingFit;
   ServiceModels& modelsFor(const std::string& service);
-  void fitModels(ServiceModels& s, PipelineOutput& out);
+  FitJob snapshot(const ServiceModels& s) const;
+  static FittedModels fit(const FitJob& job, const MlPipelineConfig& config);
+  void install(ServiceModels& s, FittedModels fitted, PipelineOutput& out);
+  void startRefit(ServiceModels& s);
+  void swapIn(ServiceModels& s, PipelineOutput& out);
   void validate(const ServiceMetrics& sample, const std::string& service);
 
   MlPipelineConfig config_;
   Clock clock_;
+  Executor executor_;
   detect::DetectionStatistics statistics_;
   std::map<std::string, std::unique_ptr<ServiceModels>> services_;
 };

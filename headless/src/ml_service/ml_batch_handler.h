@@ -1,0 +1,48 @@
+#pragma once
+// ml-service's part of the service loop: `analytics-alerts` messages in; anomalies, patterns,
+// trends and model versions out (PostgreSQL ml_anomalies, ml_patterns, ml_trends, ml_models;
+// topics ml-anomalies, ml-patterns). The detection itself is core::pipeline::MlPipeline.
+//
+// Per message: decode and validate (connect::decodeServiceMetrics; the key must name the
+// message's service) — a failure is dead-lettered with its reason. The first message of a
+// service loads ml.history_days of analytics_metrics_1hour before it and trains on it (≥
+// ml.min_training_samples samples), else the service warms up from the stream (logged). Refits
+// every ml.retrain_every messages run on the RefitWorker.
+
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "ml_service/refit_worker.h"
+#include "observability/metrics_registry.h"
+#include "service/batch_handler.h"
+#include "service/service_runtime.h"
+#include "stacklens/connect/message_codec.h"
+#include "stacklens/core/pipeline/ml_pipeline.h"
+
+namespace stacklens::headless::ml_service {
+
+class MlBatchHandler : public service::BatchHandler {
+ public:
+  /// Reads its settings from runtime.config() and history through runtime.store().
+  explicit MlBatchHandler(service::ServiceRuntime& runtime);
+  ~MlBatchHandler() override;
+
+  void handle(std::span<const connect::KafkaMessage> batch, service::BatchOutput& out) override;
+
+ private:
+  struct Records;
+  struct Metrics;
+  void firstSeen(const core::ServiceMetrics& sample, Records& records);
+  void collect(core::pipeline::PipelineOutput& result, Records& records);
+  void emit(Records& records, service::BatchOutput& out);
+
+  service::ServiceRuntime& runtime_;
+  connect::ValidationLimits limits_;
+  RefitWorker worker_;  // declared before the pipeline, so it outlives the pipeline that submits to it
+  core::pipeline::MlPipeline pipeline_;
+  std::unordered_set<std::string> seen_;
+  std::unique_ptr<Metrics> metrics_;
+};
+
+}  // namespace stacklens::headless::ml_service

@@ -1,0 +1,285 @@
+#include "service/service_runtime.h"
+
+#include <algorithm>
+#include <spdlog/spdlog.h>
+#include <thread>
+#include <vector>
+
+#include "service/backoff.h"
+#include "service/readiness_probe.h"
+#include "service/stop_signal.h"
+#include "stacklens/connect/pg_connection.h"
+
+namespace stacklens::headless::service {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kPollInterval{100};
+constexpr milliseconds kFlushSlice{1000};
+constexpr std::chrono::seconds kLagInterval{1};
+
+// librdkafka's syslog levels into the service's (JSON) log.
+void routeKafkaLogs() {
+  connect::setKafkaLogHandler([](int level, const std::string& facility, const std::string& message) {
+    if (facility == "CONFWARN") level = 7;  // one property list serves producer and consumer
+    const auto spdLevel = level <= 3   ? spdlog::level::err
+                          : level == 4 ? spdlog::level::warn
+                          : level <= 6 ? spdlog::level::info
+                                       : spdlog::level::debug;
+    spdlog::log(spdLevel, "kafka {}: {}", facility, message);
+  });
+}
+
+connect::KafkaProperties producerProperties(const connect::ServiceConfig& config) {
+  connect::KafkaProperties properties = config.kafka.properties;
+  properties["bootstrap.servers"] = config.kafka.bootstrapServers;
+  return properties;
+}
+
+connect::KafkaProperties consumerProperties(const connect::ServiceConfig& config, const ServiceIdentity& identity) {
+  connect::KafkaProperties properties = producerProperties(config);
+  properties["group.id"] = config.kafka.groupId.empty() ? "stacklens-" + identity.name : config.kafka.groupId;
+  if (!properties.contains("auto.offset.reset")) properties["auto.offset.reset"] = "earliest";
+  // The loop commits after the outputs are durable; an automatic commit would break that.
+  if (properties.contains("enable.auto.commit") && properties["enable.auto.commit"] != "false")
+    spdlog::warn("kafka.properties.enable.auto.commit ignored: offsets are committed after the writes");
+  properties["enable.auto.commit"] = "false";
+  properties["enable.partition.eof"] = "false";
+  return properties;
+}
+
+// The PgStore's own retries give up after a few seconds here: the loop above retries for as long
+// as it takes, and checks for a stop between attempts.
+connect::PgSettings storeSettings(const connect::ServiceConfig& config, const ServiceIdentity& identity) {
+  connect::PgSettings settings = config.postgres;
+  settings.applicationName = "stacklens-" + identity.name;
+  settings.retry.maxElapsed = std::min(settings.retry.maxElapsed, milliseconds(10000));
+  return settings;
+}
+
+}  // namespace
+
+struct ServiceRuntime::Health {
+  ReadinessProbe probe;
+  HealthServer server;
+  Health(const MetricsRegistry& metrics, const connect::KafkaProducer& producer, connect::PgSettings postgres)
+      : probe(producer, std::move(postgres)), server(metrics, [this] { return probe.check(); }) {}
+};
+
+// One run of the loop: the metrics it keeps and the retry discipline.
+struct ServiceRuntime::Loop {
+  ServiceRuntime& runtime;
+  BatchHandler& handler;
+  Counter& in;
+  Counter& dlq;
+  Counter& batches;
+  Gauge& lag;
+  Gauge& assigned;
+  Histogram& latency;
+  Histogram& batchSeconds;
+  std::optional<Clock::time_point> stopDeadline;
+  Clock::time_point lagUpdatedAt{};
+  std::string lastPollError;
+  Clock::time_point lastPollErrorAt{};
+
+  Loop(ServiceRuntime& r, BatchHandler& h)
+      : runtime(r),
+        handler(h),
+        in(r.metrics_.counter("stacklens_messages_in_total", "Messages consumed from the input topic")),
+        dlq(r.metrics_.counter("stacklens_dlq_total", "Invalid messages sent to the dead-letter topic")),
+        batches(r.metrics_.counter("stacklens_batches_total", "Batches processed, written and committed")),
+        lag(r.metrics_.gauge("stacklens_consumer_lag", "Messages behind the end of the assigned partitions")),
+        assigned(r.metrics_.gauge("stacklens_assigned_partitions", "Input partitions assigned to this instance")),
+        latency(r.metrics_.histogram("stacklens_message_latency_seconds",
+                                     "From the message's timestamp until its outputs are durable and committed",
+                                     latencyBucketsSeconds())),
+        batchSeconds(r.metrics_.histogram("stacklens_batch_seconds", "Processing, writing and committing one batch",
+                                          latencyBucketsSeconds())) {}
+
+  // Retries `attempt` while it fails for a reason that passes (database or brokers away). Gives
+  // up on a failure that cannot pass, or when a stop was requested and the drain time is over.
+  template <typename Attempt>
+  bool retry(const std::string& what, Attempt&& attempt) {
+    Backoff backoff;
+    Counter& retries = runtime.metrics_.counter("stacklens_retries_total", "Attempts repeated after a failure",
+                                                {{"what", what}});
+    for (;;) {
+      try {
+        attempt();
+        return true;
+      } catch (const connect::PgError& e) {
+        if (!e.retryable()) {
+          spdlog::error("{}: {}", what, e.what());
+          return false;
+        }
+        spdlog::warn("{}: {}; retrying", what, e.what());
+      } catch (const connect::KafkaError& e) {
+        spdlog::warn("{}: {}; retrying", what, e.what());
+      }
+      retries.increment();
+      if (runtime.stopping()) {
+        if (!stopDeadline) stopDeadline = Clock::now() + runtime.drainTimeout_;
+        if (Clock::now() >= *stopDeadline) {
+          spdlog::error("{}: still failing when the drain time ran out; the batch stays uncommitted", what);
+          return false;
+        }
+      }
+      std::this_thread::sleep_for(backoff.next());
+    }
+  }
+
+  bool makeDurable(const BatchOutput& out) {
+    for (const auto& write : out.writes())
+      if (!retry("postgres " + write.what, [&] { write.action(*runtime.store_); })) return false;
+    const auto& messages = out.messages();
+    if (messages.empty()) return true;
+    connect::KafkaProducer& producer = *runtime.producer_;
+    std::size_t produced = 0;
+    int failedBefore = producer.failedDeliveries();
+    const bool delivered = retry("kafka delivery", [&] {
+      for (; produced < messages.size(); ++produced)
+        producer.produce(messages[produced].topic, messages[produced].key, messages[produced].value);
+      producer.flush(kFlushSlice);
+      if (const int failed = producer.failedDeliveries() - failedBefore; failed > 0) {
+        produced = 0;  // which ones failed is not known: produce the batch's messages again
+        failedBefore = producer.failedDeliveries();
+        throw connect::KafkaError(std::to_string(failed) + " messages were not delivered");
+      }
+    });
+    if (!delivered) return false;
+    for (const OutgoingMessage& message : messages)
+      runtime.metrics_.counter("stacklens_messages_out_total", "Messages produced, by topic", {{"topic", message.topic}})
+          .increment();
+    return true;
+  }
+
+  bool commit() {
+    return retry("kafka commit", [&] {
+      if (runtime.consumer_->commit() == connect::KafkaConsumer::CommitResult::kRebalanced)
+        spdlog::info("commit skipped: the partitions were reassigned; their new owner consumes them again");
+    });
+  }
+
+  void collect(std::vector<connect::KafkaMessage>& batch) {
+    const ServiceIdentity& id = runtime.identity_;
+    std::optional<Clock::time_point> deadline;
+    while (batch.size() < static_cast<std::size_t>(id.batchSize)) {
+      milliseconds wait = kPollInterval;
+      if (deadline) {
+        wait = std::chrono::duration_cast<milliseconds>(*deadline - Clock::now());
+        if (wait <= milliseconds::zero()) break;
+      }
+      std::optional<connect::KafkaMessage> message;
+      try {
+        message = runtime.consumer_->poll(wait);
+      } catch (const connect::KafkaError& e) {  // e.g. the topic does not exist yet
+        if (e.what() != lastPollError || Clock::now() - lastPollErrorAt > std::chrono::seconds(30)) {
+          spdlog::warn("{}", e.what());
+          lastPollError = e.what();
+          lastPollErrorAt = Clock::now();
+        }
+        if (!deadline) return;
+        continue;
+      }
+      if (!message) {
+        if (!deadline) return;  // nothing arrived: an empty tick
+        continue;
+      }
+      batch.push_back(std::move(*message));
+      if (!deadline) deadline = Clock::now() + id.batchTimeout;
+    }
+  }
+
+  void observe(const std::vector<connect::KafkaMessage>& batch, Clock::time_point started, std::size_t deadLetters) {
+    in.increment(static_cast<double>(batch.size()));
+    dlq.increment(static_cast<double>(deadLetters));
+    batches.increment();
+    batchSeconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
+    const auto nowMs =
+        std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const auto& message : batch)
+      if (message.timestampMs >= 0) latency.observe(static_cast<double>(nowMs - message.timestampMs) / 1000.0);
+  }
+
+  void updateLag() {
+    if (Clock::now() - lagUpdatedAt < kLagInterval) return;
+    lagUpdatedAt = Clock::now();
+    lag.set(static_cast<double>(runtime.consumer_->lag()));
+    assigned.set(runtime.consumer_->assignedPartitions());
+  }
+
+  // Leaves the group on every way out: a member that failed should hand its partitions over at
+  // once rather than after the session timeout.
+  int run() {
+    const int code = loop();
+    runtime.consumer_->close();
+    spdlog::info("left the consumer group; {}", code == 0 ? "stopped cleanly" : "stopped after a failure");
+    return code;
+  }
+
+  int loop() {
+    std::vector<connect::KafkaMessage> batch;
+    batch.reserve(static_cast<std::size_t>(runtime.identity_.batchSize));
+    while (!runtime.stopping()) {
+      batch.clear();
+      collect(batch);
+      const auto started = Clock::now();
+      BatchOutput out(runtime.identity_.deadLetterTopic);
+      try {
+        handler.handle(batch, out);
+      } catch (const std::exception& e) {
+        spdlog::error("handling a batch of {} messages failed: {}; stopping without committing it", batch.size(),
+                      e.what());
+        return 1;
+      }
+      if (!makeDurable(out)) return 1;
+      if (!batch.empty()) {
+        if (!commit()) return 1;
+        observe(batch, started, out.deadLetters());
+      }
+      updateLag();
+    }
+    spdlog::info("stop requested: finishing");
+    BatchOutput out(runtime.identity_.deadLetterTopic);
+    try {
+      handler.finish(out);
+    } catch (const std::exception& e) {
+      spdlog::error("finishing failed: {}", e.what());
+      return 1;
+    }
+    return makeDurable(out) ? 0 : 1;
+  }
+};
+
+ServiceRuntime::ServiceRuntime(connect::ServiceConfig config, ServiceIdentity identity)
+    : config_(std::move(config)), identity_(std::move(identity)) {
+  routeKafkaLogs();
+  store_ = std::make_unique<connect::PgStore>(storeSettings(config_, identity_));
+  producer_ = std::make_unique<connect::KafkaProducer>(producerProperties(config_));
+  consumer_ = std::make_unique<connect::KafkaConsumer>(consumerProperties(config_, identity_));
+  consumer_->subscribe({identity_.inputTopic});
+  health_ = std::make_unique<Health>(metrics_, *producer_, config_.postgres);
+  const int port = config_.http.port != 0 ? config_.http.port : identity_.defaultHttpPort;
+  health_->server.start(config_.http.bind, port);
+  spdlog::info("{} started: consuming {} in group {}, http {}:{}", identity_.name, identity_.inputTopic,
+               config_.kafka.groupId.empty() ? "stacklens-" + identity_.name : config_.kafka.groupId,
+               config_.http.bind, health_->server.port());
+}
+
+ServiceRuntime::~ServiceRuntime() {
+  if (health_) health_->server.stop();
+}
+
+bool ServiceRuntime::stopping() const { return stop_ || stopRequested(); }
+
+int ServiceRuntime::httpPort() const { return health_->server.port(); }
+
+int ServiceRuntime::run(BatchHandler& handler) {
+  installStopSignals();
+  Loop loop(*this, handler);
+  return loop.run();
+}
+
+}  // namespace stacklens::headless::service

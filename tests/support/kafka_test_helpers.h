@@ -1,0 +1,73 @@
+#pragma once
+// Small helpers for tests of the Kafka services: unique topic and group names, draining a topic,
+// a free TCP port for a service's HTTP endpoint. Needs stacklens::connect.
+
+#include <chrono>
+#include <netinet/in.h>
+#include <random>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vector>
+
+#include "stacklens/connect/kafka_client.h"
+
+namespace stacklens::test {
+
+inline std::string uniqueName(const std::string& prefix) {
+  static std::mt19937_64 random{std::random_device{}()};
+  return prefix + "-" + std::to_string(random() % 100000000);
+}
+
+/// Reads `topic` from the beginning (a fresh group) until `expected` messages arrived or `limit`
+/// passed; then for `settle` longer, to catch messages beyond the expected count.
+inline std::vector<connect::KafkaMessage> drainTopic(const std::string& bootstrap, const std::string& topic,
+                                                     std::size_t expected, std::chrono::milliseconds limit,
+                                                     std::chrono::milliseconds settle = std::chrono::milliseconds(0)) {
+  connect::KafkaConsumer consumer({{"bootstrap.servers", bootstrap},
+                                   {"group.id", uniqueName("drain")},
+                                   {"auto.offset.reset", "earliest"},
+                                   {"enable.auto.commit", "false"},
+                                   {"session.timeout.ms", "6000"}});
+  consumer.subscribe({topic});
+  std::vector<connect::KafkaMessage> received;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  bool settling = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto message = consumer.poll(std::chrono::milliseconds(100))) received.push_back(std::move(*message));
+    if (!settling && received.size() >= expected) {
+      settling = true;
+      deadline = std::chrono::steady_clock::now() + settle;
+    }
+  }
+  consumer.close();
+  return received;
+}
+
+/// A TCP port of 127.0.0.1 that was free a moment ago.
+inline int freeTcpPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    port = ntohs(address.sin_port);
+  ::close(fd);
+  return port;
+}
+
+/// Polls `condition` every 50 ms until it holds or `limit` passes; returns its last value.
+template <typename Condition>
+bool waitFor(Condition&& condition, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    ::usleep(50000);
+  }
+}
+
+}  // namespace stacklens::test
