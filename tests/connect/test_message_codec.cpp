@@ -139,6 +139,98 @@ class TestMessageCodec : public QObject {
     QVERIFY(!decodeAnomaly(R"({"anomaly_id":"x"})"));
   }
 
+  // The predictive alerter's input: a bad ml-anomalies message is named for the dead-letter topic.
+  void rejectsInvalidAnomalies_data() {
+    QTest::addColumn<QString>("payload");
+    QTest::addColumn<QString>("expected");
+    const QString good = QString::fromStdString(encodeAnomaly([] {
+      AnomalyRecord a;
+      a.service = "api";
+      a.timestamp = 1767229200;
+      a.anomalyId = makeAnomalyId(a.service, a.timestamp, a.type);
+      a.confidence = 0.5;
+      return a;
+    }()));
+    auto with = [&](const QString& field, const QString& value) {
+      QJsonObject object = QJsonDocument::fromJson(good.toUtf8()).object();
+      if (value.isEmpty())
+        object.remove(field);
+      else
+        object[field] = QJsonDocument::fromJson(("{\"v\":" + value + "}").toUtf8()).object()["v"];
+      return QString(QJsonDocument(object).toJson(QJsonDocument::Compact));
+    };
+    QTest::newRow("bad json") << good.left(20) << "bad JSON";
+    QTest::newRow("no id") << with("anomaly_id", "") << "missing field 'anomaly_id'";
+    QTest::newRow("empty service") << with("service", "\"\"") << "field 'service': must not be empty";
+    QTest::newRow("type") << with("anomaly_type", "\"meteor\"") << "field 'anomaly_type': unknown type 'meteor'";
+    QTest::newRow("severity") << with("severity", "3") << "field 'severity': expected a string, got number";
+    QTest::newRow("confidence") << with("confidence_score", "1.5") << "field 'confidence_score': absurd value";
+    QTest::newRow("timestamp") << with("timestamp", "\"soon\"") << "field 'timestamp': 'soon' is not an ISO-8601";
+    QTest::newRow("metric value") << with("metric_values", "{\"error_rate\":\"high\"}")
+                                  << "field 'metric_values.error_rate': expected a number, got string";
+    QTest::newRow("methods") << with("detection_methods", "\"dbscan\"")
+                             << "field 'detection_methods': expected an array";
+  }
+  void rejectsInvalidAnomalies() {
+    QFETCH(QString, payload);
+    QFETCH(QString, expected);
+    const auto decoded = decodeAnomaly(payload.toStdString());
+    QVERIFY(!decoded);
+    QVERIFY2(QString::fromStdString(decoded.error).contains(expected), decoded.error.c_str());
+  }
+
+  void anomalyNullValuesAreSkipped() {
+    const auto decoded = decodeAnomaly(
+        R"({"anomaly_id":"x","service":"api","timestamp":"2026-01-01T00:00:00Z","anomaly_type":"outlier",)"
+        R"("severity":"low","confidence_score":0.4,"metric_values":{"error_rate":null,"risk_score":0.9}})");
+    QVERIFY2(decoded, decoded.error.c_str());
+    QCOMPARE(decoded.value->metricValues, (std::map<std::string, double>{{"risk_score", 0.9}}));
+    QCOMPARE(decoded.value->anomalyScore, 0.4);  // absent: the confidence
+    ValidationLimits limits;
+    limits.maxMessageBytes = 50;
+    QVERIFY(QString::fromStdString(decodeAnomaly(encodeAnomaly(*decoded.value), limits).error).startsWith("oversized"));
+  }
+
+  void predictiveAlertKeepsTheContract() {
+    PredictiveAlert a;
+    a.alertId = md5Hex("api|error_rate");
+    a.service = "api";
+    a.metric = "error_rate";
+    a.predictedEvent = "threshold_breach";
+    a.predictionConfidence = 0.8125;
+    a.breachProbability = 0.8125;
+    a.threshold = 5;
+    a.predictedTimeStart = 1767232800;
+    a.predictedTimeEnd = 1767243600;
+    a.severity = Severity::kHigh;
+    a.recommendation = "check recent deployments";
+    a.createdAt = 1767229200;
+    const std::string text = encodePredictiveAlert(a);
+    const QJsonObject object = QJsonDocument::fromJson(QByteArray::fromStdString(text)).object();
+    // The original's field names (the ml_predictive_alerts columns).
+    for (const char* field : {"alert_id", "service", "predicted_event", "prediction_confidence", "predicted_time_start",
+                              "predicted_time_end", "recommendation", "alert_sent", "materialized", "severity"})
+      QVERIFY2(object.contains(field), field);
+    QCOMPARE(object["predicted_time_start"].toString(), QString("2026-01-01T02:00:00Z"));
+    QVERIFY(object["materialized_at"].isNull());
+    const auto decoded = decodePredictiveAlert(text);
+    QVERIFY2(decoded, decoded.error.c_str());
+    const PredictiveAlert& b = *decoded.value;
+    QCOMPARE(b.alertId, a.alertId);
+    QCOMPARE(b.metric, a.metric);
+    QCOMPARE(b.predictionConfidence, a.predictionConfidence);
+    QCOMPARE(b.breachProbability, a.breachProbability);
+    QCOMPARE(b.threshold, a.threshold);
+    QCOMPARE(b.predictedTimeStart, a.predictedTimeStart);
+    QCOMPARE(b.predictedTimeEnd, a.predictedTimeEnd);
+    QCOMPARE(b.createdAt, a.createdAt);
+    QVERIFY(b.severity == Severity::kHigh && !b.alertSent && !b.materialized && !b.materializedAt);
+    a.materialized = true;
+    a.materializedAt = 1767236400;
+    QCOMPARE(decodePredictiveAlert(encodePredictiveAlert(a)).value->materializedAt, a.materializedAt);
+    QVERIFY(QString::fromStdString(decodePredictiveAlert(R"({"alert_id":"x"})").error).contains("'service'"));
+  }
+
   void deadLetterKeepsInvalidUtf8Payloads() {
     const std::string payload = "{\"service\":\"\xff\xfe\"}";
     const std::string envelope = encodeDeadLetter(payload, "bad JSON", "analytics-alerts", 2, 41);

@@ -12,6 +12,7 @@
 #include "stacklens/connect/pg_pool.h"
 #include "stacklens/connect/pg_settings.h"
 #include "stacklens/connect/pg_store.h"
+#include "stacklens/core/pipeline/predictive_pipeline.h"
 
 #include "pg_test_helpers.h"
 #include "scratch_database.h"
@@ -441,6 +442,34 @@ class TestPgStore : public QObject {
     QCOMPARE(all[2].alertId, std::string("a1"));  // newest first
     QCOMPARE(all[2].alertSent, true);
     QCOMPARE(all[2].materializedAt, std::optional<core::EpochSeconds>(kBase + 3 * kHour));
+  }
+
+  // What the predictive alerter reads back after a restart, and its batched materialization.
+  void openAlertsAndBatchedMaterialization() {
+    std::vector<core::PredictiveAlert> alerts = {makeAlert("a1", "api", kBase), makeAlert("a2", "api", kBase + kHour),
+                                                 makeAlert("a3", "api", kBase + 5 * kHour),
+                                                 makeAlert("d1", "db", kBase)};
+    store_->writeAlerts(alerts);
+    // Windows: a1 [+2h, +4h], a2 [+3h, +5h], a3 [+7h, +9h]. At +4h30 a1 has ended.
+    auto open = store_->loadOpenAlerts("api", kBase + 4 * kHour + 1800);
+    QCOMPARE(open.size(), std::size_t{2});
+    QCOMPARE(open[0].alertId, std::string("a2"));  // earliest window first
+    QCOMPARE(open[1].alertId, std::string("a3"));
+    QCOMPARE(open[0].recommendation, alerts[1].recommendation);
+    QCOMPARE(store_->loadOpenAlerts("api", kBase, 1).size(), std::size_t{1});
+    const std::vector<core::pipeline::AlertMaterialization> hits = {
+        {"a2", "api", "latency_p99_ms", "an1", kBase + 4 * kHour},
+        {"a2", "api", "latency_p99_ms", "an0", kBase + 3 * kHour},  // the earlier match counts
+        {"d1", "db", "latency_p99_ms", "an2", kBase + 3 * kHour},
+        {"gone", "api", "latency_p99_ms", "an3", kBase}};
+    QCOMPARE(store_->markAlertsMaterialized(hits), std::size_t{2});
+    QCOMPARE(store_->markAlertsMaterialized(hits), std::size_t{0});  // a replay changes nothing
+    open = store_->loadOpenAlerts("api", kBase);
+    QCOMPARE(open.size(), std::size_t{2});
+    QCOMPARE(open[0].alertId, std::string("a1"));
+    QCOMPARE(rowsOf(*db_, "SELECT alert_id, extract(epoch FROM materialized_at)::bigint - " + std::to_string(kBase) +
+                              " FROM ml_predictive_alerts WHERE materialized ORDER BY alert_id"),
+             QStringList({"a2|10800", "d1|10800"}));
   }
 
   void anomaliesAreResolvedWithANote() {

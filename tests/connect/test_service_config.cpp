@@ -88,6 +88,37 @@ class TestServiceConfig : public QObject {
                 .contains("t.toml:2: ml.detection.contamination"));
   }
 
+  void alerterSettingsBecomeThePipelineConfiguration() {
+    const ServiceConfig c = parseServiceConfig(
+        "[alerter]\norder = \"1,1,1\"\nhistory_hours = 6\nmodel_history_hours = 336\nseason = 1\n"
+        "alert_probability = 0.7\ncapacity_every = 5\nrefit_every_hours = 6\n[alerter.capacity]\ntotal_requests = 40000\n",
+        "a.toml", fakeEnvironment({{"STACKLENS_ALERTER_MIN_SAMPLES", "24"}}));
+    const auto p = alerterPipelineConfig(c);
+    QVERIFY(p.order.has_value());
+    QCOMPARE(p.order->toString(), std::string("ARIMA(1,1,1)"));
+    QCOMPARE(p.historyHours, 6);
+    QCOMPARE(p.modelHistoryHours, 336);
+    QCOMPARE(p.seasonalPeriod, 1);
+    QCOMPARE(p.minSamples, 24);
+    QCOMPARE(p.alertProbability, 0.7);
+    QCOMPARE(p.capacityEvery, 5);
+    QCOMPARE(p.refitEveryHours, 6);
+    QCOMPARE(p.capacity, (std::map<std::string, double>{{"total_requests", 40000}}));
+    QCOMPARE(p.thresholds.at("error_rate"), 5.0);  // the original's defaults
+    QVERIFY(!alerterPipelineConfig(ServiceConfig{}).order);  // "auto"
+    QCOMPARE(ServiceConfig{}.alerter.deadLetterTopic, std::string("ml-anomalies-dlq"));
+    // Bad values are named: the order at load time, the combination when the pipeline is built.
+    QVERIFY(errorOf([] { parseServiceConfig("[alerter]\n\norder = \"1,1\"\n", "a.toml", fakeEnvironment({})); })
+                .contains("a.toml:3: alerter.order: '1,1'"));
+    QVERIFY(errorOf([] {
+              alerterPipelineConfig(parseServiceConfig("[alerter]\nhistory_hours = 200\n", "a.toml", fakeEnvironment({})));
+            }).contains("alerter.model_history_hours (168) must be at least alerter.history_hours (200)"));
+    QVERIFY(errorOf([] {
+              alerterPipelineConfig(
+                  parseServiceConfig("[alerter.thresholds]\nerror_ratio = 5\n", "a.toml", fakeEnvironment({})));
+            }).contains("'error_ratio' is not one of the 8 features"));
+  }
+
   void defaultsMatchTheOriginalContracts() {
     const ServiceConfig c = loadServiceConfig("", fakeEnvironment({}));
     QCOMPARE(c.ml.inputTopic, std::string("analytics-alerts"));

@@ -197,6 +197,44 @@ class TestTimeSeriesForecast : public QObject {
     }
   }
 
+  // refilterArima: the fitted coefficients on a moved window (what the predictive alerter and the
+  // workbench's rolling forecasts do between refits). Checked against closed forms that hold for
+  // any coefficients and any mean or drift.
+  void refilterContinuesFromTheNewWindow() {
+    const std::vector<double> y = readSeries("nab_speed_6005.csv");
+    // The same series: the fit's own state and forecasts.
+    for (const Case& c : kCases) {
+      const std::vector<double> series = readSeries(c.series);
+      const ArimaModel model = fitCase(c);
+      const ForecastPath fitted = forecastArima(model, 24), refreshed = forecastArima(refilterArima(model, series), 24);
+      for (int h = 0; h < 24; ++h) {
+        COMPARE_REL(refreshed.mean[std::size_t(h)], fitted.mean[std::size_t(h)], 1e-9);
+        COMPARE_REL(refreshed.standardError[std::size_t(h)], fitted.standardError[std::size_t(h)], 1e-9);
+      }
+    }
+    // AR(1) with mean, fitted on y[0, 300), moved to y[50, 400): mean + phi^h (y_399 - mean), the
+    // mean re-estimated on the new window.
+    ArimaSpec spec;
+    spec.order = {1, 0, 0, 0, 0, 0, 1};
+    const ArimaModel ar1 = fitArima(std::span(y).first(300), spec);
+    const ArimaModel moved = refilterArima(ar1, std::span(y).subspan(50, 350));
+    QCOMPARE(moved.seriesLength, 350);
+    QCOMPARE(moved.ar, ar1.ar);
+    const ForecastPath p = forecastArima(moved, 3);
+    for (int h = 1; h <= 3; ++h)
+      COMPARE_REL(p.mean[std::size_t(h - 1)],
+                  moved.constantValue + std::pow(ar1.ar[0], h) * (y[399] - moved.constantValue), 1e-9);
+    // Random walk with drift: y_last + h drift, whatever the window's start.
+    spec.order = {0, 1, 0, 0, 0, 0, 1};
+    const ArimaModel walk = fitArima(std::span(y).first(300), spec);
+    QVERIFY(walk.constant == ArimaConstant::kDrift);
+    const ArimaModel walked = refilterArima(walk, std::span(y).subspan(120, 280));
+    const ForecastPath q = forecastArima(walked, 2);
+    COMPARE_REL(q.mean[0], y[399] + walked.constantValue, 1e-9);
+    COMPARE_REL(q.mean[1], y[399] + 2 * walked.constantValue, 1e-9);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, refilterArima(walk, std::span(y).first(1)));
+  }
+
   void intervalsAtAnyLevel() {
     const ArimaModel model = fitCase(kCases[2]);
     const ForecastPath p50 = forecastArima(model, 30, 50);

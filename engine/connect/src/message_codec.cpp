@@ -152,39 +152,71 @@ std::string encodeAnomaly(const core::AnomalyRecord& a) {
       .dump();
 }
 
-Decoded<core::AnomalyRecord> decodeAnomaly(std::string_view payload) {
+Decoded<core::AnomalyRecord> decodeAnomaly(std::string_view payload, const ValidationLimits& limits) {
   Decoded<core::AnomalyRecord> out;
+  if (payload.size() > limits.maxMessageBytes) {
+    out.error = "oversized message: " + std::to_string(payload.size()) + " bytes (limit " +
+                std::to_string(limits.maxMessageBytes) + ")";
+    return out;
+  }
   const auto document = parseObject(payload, out.error);
   if (!document) return out;
-  try {
-    const json& o = *document;
-    core::AnomalyRecord a;
-    a.anomalyId = o.at("anomaly_id").get<std::string>();
-    a.service = o.at("service").get<std::string>();
-    const auto t = core::parseTimestamp(o.at("timestamp").get<std::string>());
-    const auto type = core::anomalyTypeFromString(o.at("anomaly_type").get<std::string>());
-    const auto severity = core::severityFromString(o.at("severity").get<std::string>());
-    if (!t) return out.error = "field 'timestamp': not an ISO-8601 timestamp", out;
-    if (!type) return out.error = "field 'anomaly_type': unknown type", out;
-    if (!severity) return out.error = "field 'severity': unknown severity", out;
-    a.timestamp = *t;
-    a.type = *type;
-    a.severity = *severity;
-    a.confidence = o.at("confidence_score").get<double>();
-    a.anomalyScore = o.value("anomaly_score", a.confidence);
-    a.detectionMethods = o.value("detection_methods", std::vector<std::string>{});
-    for (const char* field : {"metric_values", "expected_values"}) {
-      auto& target = std::string_view(field) == "metric_values" ? a.metricValues : a.expectedValues;
-      if (const auto it = o.find(field); it != o.end() && it->is_object())
-        for (const auto& [name, value] : it->items())
-          if (value.is_number()) target[name] = value.get<double>();
+  const json& o = *document;
+  core::AnomalyRecord a;
+  std::string timestamp, type, severity;
+  if (!readString(o, "anomaly_id", a.anomalyId, out.error) || !readString(o, "service", a.service, out.error) ||
+      !readString(o, "timestamp", timestamp, out.error) || !readString(o, "anomaly_type", type, out.error) ||
+      !readString(o, "severity", severity, out.error) ||
+      !readMeasure(o, "confidence_score", 1.0, a.confidence, out.error))
+    return out;
+  if (a.anomalyId.empty()) return out.error = "field 'anomaly_id': must not be empty", out;
+  if (a.service.empty()) return out.error = "field 'service': must not be empty", out;
+  if (a.service.size() > limits.maxServiceNameLength)
+    return out.error = "field 'service': longer than " + std::to_string(limits.maxServiceNameLength) + " characters",
+           out;
+  const auto t = core::parseTimestamp(timestamp);
+  if (!t) return out.error = "field 'timestamp': '" + timestamp + "' is not an ISO-8601 timestamp", out;
+  if (*t < limits.earliestTimestamp) return out.error = "field 'timestamp': absurd value '" + timestamp + "'", out;
+  const auto parsedType = core::anomalyTypeFromString(type);
+  if (!parsedType) return out.error = "field 'anomaly_type': unknown type '" + type + "'", out;
+  const auto parsedSeverity = core::severityFromString(severity);
+  if (!parsedSeverity) return out.error = "field 'severity': unknown severity '" + severity + "'", out;
+  a.timestamp = *t;
+  a.type = *parsedType;
+  a.severity = *parsedSeverity;
+  a.anomalyScore = a.confidence;
+  if (o.contains("anomaly_score") && !readMeasure(o, "anomaly_score", 1.0, a.anomalyScore, out.error)) return out;
+  if (const auto it = o.find("detection_methods"); it != o.end()) {
+    if (!it->is_array()) return out.error = "field 'detection_methods': expected an array, got " + typeName(*it), out;
+    for (const json& method : *it) {
+      if (!method.is_string()) return out.error = "field 'detection_methods': expected strings", out;
+      a.detectionMethods.push_back(method.get<std::string>());
     }
-    a.description = o.value("description", std::string{});
-    a.resolved = o.value("resolved", false);
-    out.value = std::move(a);
-  } catch (const json::exception& e) {
-    out.error = std::string("ml-anomalies message: ") + e.what();
   }
+  for (const char* field : {"metric_values", "expected_values"}) {
+    auto& target = std::string_view(field) == "metric_values" ? a.metricValues : a.expectedValues;
+    const auto it = o.find(field);
+    if (it == o.end()) continue;
+    if (!it->is_object())
+      return out.error = std::string("field '") + field + "': expected an object, got " + typeName(*it), out;
+    for (const auto& [name, value] : it->items()) {
+      if (value.is_null()) continue;  // a value the producer could not compute
+      if (!value.is_number())
+        return out.error = std::string("field '") + field + "." + name + "': expected a number, got " +
+                           typeName(value),
+               out;
+      target[name] = value.get<double>();
+    }
+  }
+  if (const auto it = o.find("description"); it != o.end() && !it->is_null()) {
+    if (!it->is_string()) return out.error = "field 'description': expected a string, got " + typeName(*it), out;
+    a.description = it->get<std::string>();
+  }
+  if (const auto it = o.find("resolved"); it != o.end()) {
+    if (!it->is_boolean()) return out.error = "field 'resolved': expected a boolean, got " + typeName(*it), out;
+    a.resolved = it->get<bool>();
+  }
+  out.value = std::move(a);
   return out;
 }
 
@@ -218,8 +250,51 @@ std::string encodePredictiveAlert(const core::PredictiveAlert& a) {
               {"predicted_time_end", core::formatTimestamp(a.predictedTimeEnd)},
               {"severity", core::toString(a.severity)},
               {"recommendation", a.recommendation},
-              {"created_at", core::formatTimestamp(a.createdAt)}};
+              {"created_at", core::formatTimestamp(a.createdAt)},
+              {"alert_sent", a.alertSent},
+              {"materialized", a.materialized},
+              {"materialized_at", a.materializedAt ? json(core::formatTimestamp(*a.materializedAt)) : json(nullptr)}};
   return object.dump();
+}
+
+Decoded<core::PredictiveAlert> decodePredictiveAlert(std::string_view payload) {
+  Decoded<core::PredictiveAlert> out;
+  const auto document = parseObject(payload, out.error);
+  if (!document) return out;
+  const json& o = *document;
+  core::PredictiveAlert a;
+  std::string severity;
+  if (!readString(o, "alert_id", a.alertId, out.error) || !readString(o, "service", a.service, out.error) ||
+      !readString(o, "predicted_event", a.predictedEvent, out.error) ||
+      !readString(o, "severity", severity, out.error) ||
+      !readMeasure(o, "prediction_confidence", 1.0, a.predictionConfidence, out.error))
+    return out;
+  const auto parsedSeverity = core::severityFromString(severity);
+  if (!parsedSeverity) return out.error = "field 'severity': unknown severity '" + severity + "'", out;
+  a.severity = *parsedSeverity;
+  for (auto [field, target] : {std::pair{"predicted_time_start", &a.predictedTimeStart},
+                               std::pair{"predicted_time_end", &a.predictedTimeEnd},
+                               std::pair{"created_at", &a.createdAt}}) {
+    std::string text;
+    if (!readString(o, field, text, out.error)) return out;
+    const auto t = core::parseTimestamp(text);
+    if (!t) return out.error = std::string("field '") + field + "': '" + text + "' is not an ISO-8601 timestamp", out;
+    *target = *t;
+  }
+  try {
+    a.metric = o.value("metric", std::string{});
+    a.breachProbability = o.value("breach_probability", 0.0);
+    a.threshold = o.value("threshold", 0.0);
+    a.recommendation = o.value("recommendation", std::string{});
+    a.alertSent = o.value("alert_sent", false);
+    a.materialized = o.value("materialized", false);
+    if (const auto it = o.find("materialized_at"); it != o.end() && it->is_string())
+      a.materializedAt = core::parseTimestamp(it->get<std::string>());
+  } catch (const json::exception& e) {
+    return out.error = std::string("predictive-alerts message: ") + e.what(), out;
+  }
+  out.value = std::move(a);
+  return out;
 }
 
 std::string encodeDeadLetter(std::string_view payload, std::string_view reason, std::string_view topic, int partition,

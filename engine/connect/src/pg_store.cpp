@@ -6,6 +6,7 @@
 
 #include "stacklens/connect/pg_migrations.h"
 #include "stacklens/connect/pg_pool.h"
+#include "stacklens/core/pipeline/predictive_pipeline.h"
 
 #include "pg_batch.h"
 #include "pg_tables.h"
@@ -39,6 +40,13 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
 std::string seconds(std::chrono::steady_clock::duration duration) {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count() / 1000.0).substr(0, 5) +
          " s";
+}
+
+std::vector<core::PredictiveAlert> decodeAlerts(const PgResult& result) {
+  std::vector<core::PredictiveAlert> alerts;
+  alerts.reserve(static_cast<std::size_t>(result.rows()));
+  for (int r = 0; r < result.rows(); ++r) alerts.push_back(detail::decodeAlert(result, r));
+  return alerts;
 }
 
 }  // namespace
@@ -165,6 +173,22 @@ bool PgStore::markAlertMaterialized(const std::string& alertId, core::EpochSecon
   });
 }
 
+std::size_t PgStore::markAlertsMaterialized(std::span<const core::pipeline::AlertMaterialization> rows) {
+  if (rows.empty()) return 0;
+  std::vector<std::string> ids;
+  std::string whens = "{";
+  for (const auto& row : rows) {
+    ids.push_back(row.alertId);
+    whens += (whens.size() > 1 ? "," : "") + std::to_string(row.at);
+  }
+  whens += "}";
+  const std::string idArray = detail::textArrayLiteral(ids);
+  return withRetry("marking alerts materialized", [&](PgConnection& db) {
+    return static_cast<std::size_t>(
+        db.queryPrepared(std::string(detail::kMarkAlertsMaterialized), {idArray, whens}).affectedRows());
+  });
+}
+
 std::size_t PgStore::recordForecastActual(const std::string& service, const std::string& metric,
                                           core::EpochSeconds targetTime, double actual) {
   return withRetry("recording a forecast's actual value", [&](PgConnection& db) {
@@ -237,9 +261,16 @@ std::vector<core::PredictiveAlert> PgStore::loadAlerts(const AlertQuery& query) 
     const PgResult result = db.queryPrepared(std::string(detail::kLoadAlerts),
                                              {query.service, std::to_string(query.createdSince),
                                               query.unsentOnly ? "true" : "false", std::to_string(query.limit)});
-    std::vector<core::PredictiveAlert> alerts;
-    for (int r = 0; r < result.rows(); ++r) alerts.push_back(detail::decodeAlert(result, r));
-    return alerts;
+    return decodeAlerts(result);
+  });
+}
+
+std::vector<core::PredictiveAlert> PgStore::loadOpenAlerts(const std::string& service, core::EpochSeconds at,
+                                                           int limit) {
+  return withRetry("reading the open alerts of " + service, [&](PgConnection& db) {
+    const PgResult result = db.queryPrepared(std::string(detail::kLoadOpenAlerts),
+                                             {service, std::to_string(at), std::to_string(limit)});
+    return decodeAlerts(result);
   });
 }
 

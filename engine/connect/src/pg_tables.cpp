@@ -412,6 +412,23 @@ constexpr const char* kMarkAlertMaterializedSql = R"sql(
 UPDATE ml_predictive_alerts SET materialized = true, materialized_at = to_timestamp($2::bigint)
 WHERE alert_id = $1 AND NOT materialized)sql";
 
+// Not materialized and with a window that has not ended by $2: what may still come true.
+constexpr const char* kLoadOpenAlertsSql = R"sql(
+SELECT alert_id, service, metric, predicted_event, prediction_confidence, breach_probability, threshold,
+       floor(extract(epoch FROM predicted_time_start))::bigint, floor(extract(epoch FROM predicted_time_end))::bigint,
+       severity, recommendation, floor(extract(epoch FROM created_at))::bigint, alert_sent, materialized,
+       floor(extract(epoch FROM materialized_at))::bigint
+FROM ml_predictive_alerts
+WHERE service = $1 AND NOT materialized AND predicted_time_end >= to_timestamp($2::bigint)
+ORDER BY predicted_time_start, alert_id
+LIMIT $3::integer)sql";
+
+// Several matches of one alert in a batch: the earliest anomaly counts.
+constexpr const char* kMarkAlertsMaterializedSql = R"sql(
+UPDATE ml_predictive_alerts AS a SET materialized = true, materialized_at = to_timestamp(m.at)
+FROM (SELECT alert_id, min(at) AS at FROM unnest($1::text[], $2::bigint[]) AS u(alert_id, at) GROUP BY alert_id) AS m
+WHERE a.alert_id = m.alert_id AND NOT a.materialized)sql";
+
 core::PredictiveAlert decodeAlert(const PgResult& result, int row) {
   core::PredictiveAlert alert;
   alert.alertId = textAt(result, row, 0);
@@ -530,6 +547,8 @@ std::span<const Statement> preparedStatements() {
         {kMarkAlertsSent, kMarkAlertsSentSql},
         {kMarkAlertMaterialized, kMarkAlertMaterializedSql},
         {kRecordForecastActual, kRecordForecastActualSql},
+        {kLoadOpenAlerts, kLoadOpenAlertsSql},
+        {kMarkAlertsMaterialized, kMarkAlertsMaterializedSql},
     };
     return statements;
   }();

@@ -58,6 +58,8 @@ inline constexpr std::string_view kLoadAlerts = "load_alerts";                  
 inline constexpr std::string_view kMarkAlertsSent = "mark_alerts_sent";                // ids (text[])
 inline constexpr std::string_view kMarkAlertMaterialized = "mark_alert_materialized";  // id, when
 inline constexpr std::string_view kRecordForecastActual = "record_forecast_actual";    // service, metric, t, value
+inline constexpr std::string_view kLoadOpenAlerts = "load_open_alerts";                // service, at, limit
+inline constexpr std::string_view kMarkAlertsMaterialized = "mark_alerts_materialized";  // ids (text[]), whens (bigint[])
 
 /// The readers and updates to prepare on every connection, and the batch tables (whose merges
 /// are prepared too).

@@ -237,12 +237,40 @@ std::vector<ConfigKey> buildKeys() {
       stringKey("alerter.alerts_topic", "Topic for predictive alerts", &C::alerter, &AlerterSettings::alertsTopic),
       intKey("alerter.history_hours", "Hours of history loaded per forecast", &C::alerter,
              &AlerterSettings::historyHours, 1, 24 * 365),
-      stringKey("alerter.order", "ARIMA order: auto, or p,d,q[,P,D,Q,s]", &C::alerter, &AlerterSettings::order),
+      {"alerter.order", "ARIMA order: auto, or p,d,q[,P,D,Q,s]", [](const C& c) { return c.alerter.order; },
+       [](C& c, const std::string& text) {
+         try {
+           core::pipeline::parseForecastOrder(text);
+         } catch (const std::invalid_argument& e) {
+           throw ConfigError(std::string("alerter.order: ") + e.what());
+         }
+         c.alerter.order = text;
+       }},
       intKey("alerter.horizon", "Forecast steps (hours)", &C::alerter, &AlerterSettings::horizon, 1, 24 * 90),
       {"alerter.level", "Prediction interval level, percent", [](const C& c) { return preciseDouble(c.alerter.level); },
        [](C& c, const std::string& text) { c.alerter.level = parseDouble("alerter.level", text, 50, 99.9); }},
       intKey("alerter.capacity_every", "Run a capacity forecast every this many messages", &C::alerter,
              &AlerterSettings::capacityEvery, 1, 10000000),
+      stringKey("alerter.dead_letter_topic", "Topic for invalid anomalies, with the reason", &C::alerter,
+                &AlerterSettings::deadLetterTopic),
+      intKey("alerter.model_history_hours",
+             "Hours of history the forecast models are fitted on (read once per service, then kept up to date)",
+             &C::alerter, &AlerterSettings::modelHistoryHours, 1, 24 * 365),
+      intKey("alerter.season", "Seasonal period of automatic orders, hours (1: none)", &C::alerter,
+             &AlerterSettings::season, 1, 24 * 7),
+      intKey("alerter.min_samples", "Hourly values a metric needs before it is forecast", &C::alerter,
+             &AlerterSettings::minSamples, 4, 100000),
+      intKey("alerter.refit_every_hours",
+             "Hours of new data before orders (auto) and coefficients are estimated again; in between each new "
+             "hour only updates the model's state (0: estimate every hour)",
+             &C::alerter, &AlerterSettings::refitEveryHours, 0, 24 * 365),
+      {"alerter.alert_probability", "Raise a predictive alert at this breach probability or more",
+       [](const C& c) { return preciseDouble(c.alerter.alertProbability); },
+       [](C& c, const std::string& text) {
+         c.alerter.alertProbability = parseDouble("alerter.alert_probability", text, 0.01, 1);
+       }},
+      intKey("alerter.capacity_horizon_hours", "Look-ahead of capacity forecasts, hours", &C::alerter,
+             &AlerterSettings::capacityHorizonHours, 1, 24 * 365),
   };
   appendDetectionKeys(keys);
   return keys;
@@ -328,6 +356,37 @@ Environment processEnvironment() {
     const char* value = std::getenv(name.c_str());
     return value ? std::optional<std::string>(value) : std::nullopt;
   };
+}
+
+core::pipeline::PredictivePipelineConfig alerterPipelineConfig(const ServiceConfig& config) {
+  const AlerterSettings& alerter = config.alerter;
+  core::pipeline::PredictivePipelineConfig p;
+  try {
+    p.order = core::pipeline::parseForecastOrder(alerter.order);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("alerter.order: ") + e.what());
+  }
+  p.historyHours = alerter.historyHours;
+  p.modelHistoryHours = alerter.modelHistoryHours;
+  p.seasonalPeriod = alerter.season;
+  p.minSamples = alerter.minSamples;
+  p.refitEveryHours = alerter.refitEveryHours;
+  p.horizon = alerter.horizon;
+  p.level = alerter.level;
+  p.thresholds = alerter.thresholds;
+  p.alertProbability = alerter.alertProbability;
+  p.capacityEvery = alerter.capacityEvery;
+  p.capacity = alerter.capacity;
+  p.capacityHorizonHours = alerter.capacityHorizonHours;
+  if (p.modelHistoryHours < p.historyHours)
+    throw ConfigError("alerter.model_history_hours (" + std::to_string(p.modelHistoryHours) +
+                      ") must be at least alerter.history_hours (" + std::to_string(p.historyHours) + ")");
+  try {
+    p.validate();
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("[alerter]: ") + e.what());
+  }
+  return p;
 }
 
 namespace {

@@ -70,6 +70,15 @@ Eigen::MatrixXd dataMatrix(std::span<const double> y, ArimaConstant constant) {
   return data;
 }
 
+// The series minus a known regression part (beta * 1 or beta * t), as one column.
+Eigen::MatrixXd dataLessRegression(std::span<const double> y, ArimaConstant constant, double beta) {
+  Eigen::MatrixXd data = dataMatrix(y, ArimaConstant::kNone);
+  if (constant != ArimaConstant::kNone)
+    for (Eigen::Index t = 0; t < data.rows(); ++t)
+      data(t, 0) -= beta * (constant == ArimaConstant::kMean ? 1.0 : static_cast<double>(t + 1));
+  return data;
+}
+
 // Generalised least squares from the cross-products of the (filtered) data and regressors:
 // beta = Sxx^{-1} Sxy, residual sum of squares Syy - Sxy' beta.
 struct Concentrated {
@@ -403,13 +412,8 @@ LikelihoodAt arimaLikelihood(std::span<const double> y, const ArimaOrder& order,
   c.ma = take(order.q);
   c.seasonalAr = take(order.P);
   c.seasonalMa = take(order.Q);
-  Eigen::MatrixXd data = dataMatrix(y, ArimaConstant::kNone);
-  if (constant != ArimaConstant::kNone) {
-    const double beta = coefficients.back();
-    for (Eigen::Index t = 0; t < data.rows(); ++t)
-      data(t, 0) -= beta * (constant == ArimaConstant::kMean ? 1.0 : static_cast<double>(t + 1));
-  }
-  const detail::FilterResult filtered = detail::runFilter(systemFor(order, c), data);
+  const detail::FilterResult filtered = detail::runFilter(
+      systemFor(order, c), dataLessRegression(y, constant, constant == ArimaConstant::kNone ? 0 : coefficients.back()));
   LikelihoodAt out;
   if (!filtered.ok || filtered.used == 0) {
     out.logLikelihood = -std::numeric_limits<double>::infinity();

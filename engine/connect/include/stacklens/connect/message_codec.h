@@ -36,15 +36,22 @@ struct Decoded {
 Decoded<core::ServiceMetrics> decodeServiceMetrics(std::string_view payload, const ValidationLimits& limits = {});
 std::string encodeServiceMetrics(const core::ServiceMetrics& metrics);
 
-/// `ml-anomalies` messages.
+/// `ml-anomalies` messages. Decoding (the alerter's input) rejects bad JSON, oversized messages,
+/// missing, empty or mistyped required fields (anomaly_id, service, timestamp, anomaly_type,
+/// severity, confidence_score in [0, 1]), unknown types and severities, and non-numeric metric
+/// values, naming the field; null metric values are skipped.
 std::string encodeAnomaly(const core::AnomalyRecord& anomaly);
-Decoded<core::AnomalyRecord> decodeAnomaly(std::string_view payload);
+Decoded<core::AnomalyRecord> decodeAnomaly(std::string_view payload, const ValidationLimits& limits = {});
 
 /// `ml-patterns` messages.
 std::string encodePattern(const core::PatternRecord& pattern);
 
-/// `predictive-alerts` messages.
+/// `predictive-alerts` messages: the ml_predictive_alerts columns (alert_id, service, metric,
+/// predicted_event, prediction_confidence, breach_probability, threshold, predicted_time_start,
+/// predicted_time_end, severity, recommendation, created_at, alert_sent, materialized,
+/// materialized_at), timestamps as ISO-8601.
 std::string encodePredictiveAlert(const core::PredictiveAlert& alert);
+Decoded<core::PredictiveAlert> decodePredictiveAlert(std::string_view payload);
 
 /// The DLQ envelope: the original payload (as text), why it was rejected and where it came from.
 std::string encodeDeadLetter(std::string_view payload, std::string_view reason, std::string_view topic, int partition,

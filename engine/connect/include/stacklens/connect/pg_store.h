@@ -29,6 +29,10 @@
 #include "stacklens/connect/pg_settings.h"
 #include "stacklens/core/records.h"
 
+namespace stacklens::core::pipeline {
+struct AlertMaterialization;
+}
+
 namespace stacklens::connect {
 
 class PgConnection;
@@ -92,6 +96,9 @@ class PgStore {
   std::size_t markAlertsSent(std::span<const std::string> alertIds);
   /// Marks an alert as materialized at `when`. False when the id is unknown.
   bool markAlertMaterialized(const std::string& alertId, core::EpochSeconds when);
+  /// Marks many alerts materialized in one transaction (the earliest time when an id repeats);
+  /// alerts already materialized or unknown are left alone. Returns how many changed.
+  std::size_t markAlertsMaterialized(std::span<const core::pipeline::AlertMaterialization> rows);
   /// Records the observed value for forecasts of (service, metric) targeting `targetTime`.
   std::size_t recordForecastActual(const std::string& service, const std::string& metric, core::EpochSeconds targetTime,
                                    double actual);
@@ -110,6 +117,9 @@ class PgStore {
   /// Every version of the service's models, by model type, newest version first.
   std::vector<core::ModelRecord> loadModels(const std::string& service);
   std::vector<core::PredictiveAlert> loadAlerts(const AlertQuery& query);
+  /// The service's alerts that may still materialize at `at`: not materialized, window ending at
+  /// or after `at`; earliest window first, at most `limit`.
+  std::vector<core::PredictiveAlert> loadOpenAlerts(const std::string& service, core::EpochSeconds at, int limit = 1000);
 
   /// Counters for health endpoints and tests.
   struct Statistics {

@@ -16,6 +16,7 @@
 
 #include "stacklens/connect/pg_settings.h"
 #include "stacklens/core/pipeline/ml_pipeline.h"
+#include "stacklens/core/pipeline/predictive_pipeline.h"
 
 namespace stacklens::connect {
 
@@ -65,12 +66,15 @@ struct AlerterSettings {
   int horizon = 24;
   double level = 90;
   int capacityEvery = 100;
+  std::string deadLetterTopic = "ml-anomalies-dlq";
+  int modelHistoryHours = 168;  ///< window the forecast models are fitted on (history_hours is re-read per anomaly)
+  int season = 24;              ///< seasonal period of automatic orders, hours (≤ 1: none)
+  int minSamples = 12;          ///< hourly values a metric needs before it is forecast
+  int refitEveryHours = 24;     ///< hours of new data between estimations (refreshed in between)
+  double alertProbability = 0.5;
+  int capacityHorizonHours = 24 * 30;
   /// [alerter.thresholds]: metric = alert threshold (the original system's defaults).
-  std::map<std::string, double> thresholds = {{"error_rate", 5.0},
-                                              {"latency_p99_ms", 1000.0},
-                                              {"latency_p95_ms", 800.0},
-                                              {"latency_mean_ms", 500.0},
-                                              {"risk_score", 0.8}};
+  std::map<std::string, double> thresholds = core::pipeline::defaultAlertThresholds();
   /// [alerter.capacity]: metric = capacity limit for capacity forecasts.
   std::map<std::string, double> capacity;
 };
@@ -129,5 +133,9 @@ std::string writeServiceConfig(const ServiceConfig& config, const std::vector<st
 
 /// Every key with its environment variable, default and description, for --help.
 std::string describeServiceConfig();
+
+/// The predictive alerter's pipeline configuration from [alerter]; throws ConfigError naming
+/// the key when the combination is invalid (e.g. model_history_hours < history_hours).
+core::pipeline::PredictivePipelineConfig alerterPipelineConfig(const ServiceConfig& config);
 
 }  // namespace stacklens::connect
