@@ -131,7 +131,7 @@ class TestTuning : public QObject {
                                   << "tuned.toml:3: ml.detection.contamination: '0.9' is not a number in";
     QTest::newRow("bad choice") << "[ml.detection]\nconsensus_rule = \"most\"\n"
                                 << "tuned.toml:2: ml.detection.consensus_rule: 'most' is not one of";
-    QTest::newRow("bad order") << "[alerter]\norder = \"1,1\"\n" << "tuned.toml: alerter.order: '1,1' is not";
+    QTest::newRow("bad order") << "[alerter]\norder = \"1,1\"\n" << "tuned.toml:2: alerter.order: '1,1': give 3 orders";
     QTest::newRow("bad threshold") << "[alerter.thresholds]\nerror_rate = \"high\"\n"
                                    << "tuned.toml:2: alerter.thresholds.error_rate: 'high' is not a number";
     QTest::newRow("syntax") << "[ml\ntrees = 3\n" << "tuned.toml:1:";
