@@ -8,28 +8,18 @@
 
 #include <QtTest>
 
+#include "fleet_support.h"
 #include "stacklens/core/backtest/backtest.h"
 #include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/core/eval/forecast_metrics.h"
 #include "stacklens/core/forecast/auto_arima.h"
-#include "stacklens/core/sim/fleet_simulator.h"
 
 using namespace stacklens::core;
 
 namespace {
 
 std::vector<backtest::ServiceHistory> fleet(int services, int days) {
-  sim::FleetConfig config;
-  config.services = services;
-  config.hours = days * 24;
-  config.seed = 11;
-  const sim::FleetSimulator simulator(config);
-  std::vector<backtest::ServiceHistory> out(simulator.serviceNames().size());
-  for (std::size_t s = 0; s < out.size(); ++s) out[s].service = simulator.serviceNames()[s];
-  for (const auto& sample : simulator.all())
-    for (auto& h : out)
-      if (h.service == sample.metrics.service) h.samples.push_back(sample.metrics);
-  return out;
+  return stacklens::test::simulatedHistories(services, days, 11);
 }
 
 std::vector<double> column(const std::vector<ServiceMetrics>& samples, std::string_view metric) {
