@@ -1,11 +1,13 @@
 // Backtests: the replay is the production pipeline's own result, scoring against labels is exact,
 // and progress and cancellation work.
-#include <QtTest>
 #include <atomic>
 
+#include <QtTest>
+
 #include "stacklens/core/backtest/backtest.h"
-#include "fleet_support.h"
 #include "stacklens/core/sim/fleet_simulator.h"
+
+#include "fleet_support.h"
 
 using namespace stacklens::core;
 using backtest::LabelWindow;

@@ -8,11 +8,12 @@
 
 #include <QtTest>
 
-#include "fleet_support.h"
 #include "stacklens/core/backtest/backtest.h"
 #include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/core/eval/forecast_metrics.h"
 #include "stacklens/core/forecast/auto_arima.h"
+
+#include "fleet_support.h"
 
 using namespace stacklens::core;
 

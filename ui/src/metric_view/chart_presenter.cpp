@@ -478,7 +478,6 @@ void ChartPresenter::drawPane(Pane& pane, const MetricPlot& plot) {
   bandPoints(windows, lo, hi, bandUp, bandDown);
   replaceIfChanged(pane.incidentUpper, bandUp);
   replaceIfChanged(pane.incidentLower, bandDown);
-
 }
 
 void ChartPresenter::updateLegend() {
