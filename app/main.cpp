@@ -1,11 +1,12 @@
 // stacklens-workbench: the desktop workbench.
+#include <cstdio>
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDockWidget>
 #include <QIcon>
 #include <QSettings>
 #include <QTimer>
-#include <cstdio>
 
 #include "stacklens/core/version.h"
 #include "stacklens/ui/backtest/backtest_panel.h"
@@ -40,8 +41,8 @@ int main(int argc, char* argv[]) {
       "backtest", "Run a backtest once the workspace is open: configuration A and optionally B, e.g. "
                   "\"current,strict (unanimous)\" (\"current\" = the tuning panel's settings).",
       "a[,b]");
-  const QCommandLineOption lastDaysOption(
-      "last-days", "Zoom the charts to the last N days and what is projected after them.", "n");
+  const QCommandLineOption lastDaysOption("last-days",
+                                          "Zoom the charts to the last N days and what is projected after them.", "n");
   const QCommandLineOption settingsOption(
       "settings", "Load these tuning settings (a TOML file as File > Export Configuration writes it).", "file");
   const QCommandLineOption noSessionOption("no-session", "Neither restore nor save the session (layout, last workspace).");
@@ -50,10 +51,12 @@ int main(int argc, char* argv[]) {
   const QCommandLineOption screenshotOfOption(
       "screenshot-of", "What --screenshot shows: window (default), tuning or backtest (that panel alone, floated).",
       "name", "window");
-  const QCommandLineOption delayOption("screenshot-delay", "Milliseconds to wait before the screenshot (after the --backtest run, if any; default 2500).", "ms",
-                                       "2500");
+  const QCommandLineOption delayOption(
+      "screenshot-delay",
+      "Milliseconds to wait before the screenshot (after the --backtest run, if any; default 2500).", "ms", "2500");
   parser.addOptions({workspaceOption, demoOption, serviceOption, metricsOption, themeOption, settingsOption,
-                     lastDaysOption, backtestOption, noSessionOption, screenshotOption, screenshotOfOption, delayOption});
+                     lastDaysOption, backtestOption, noSessionOption, screenshotOption, screenshotOfOption,
+                     delayOption});
   parser.process(app);
 
   stacklens::ui::MainWindow window;

@@ -1,32 +1,21 @@
 // Backtests: the replay is the production pipeline's own result, scoring against labels is exact,
 // and progress and cancellation work.
-#include <QtTest>
 #include <atomic>
+
+#include <QtTest>
 
 #include "stacklens/core/backtest/backtest.h"
 #include "stacklens/core/sim/fleet_simulator.h"
+
+#include "fleet_support.h"
 
 using namespace stacklens::core;
 using backtest::LabelWindow;
 
 namespace {
 
-// `services` simulated services over `days` days with their incidents as labels.
 std::vector<backtest::ServiceHistory> fleet(int services, int days, std::uint64_t seed = 7) {
-  sim::FleetConfig config;
-  config.services = services;
-  config.hours = days * 24;
-  config.seed = seed;
-  const sim::FleetSimulator simulator(config);
-  std::vector<backtest::ServiceHistory> out(simulator.serviceNames().size());
-  for (std::size_t s = 0; s < out.size(); ++s) out[s].service = simulator.serviceNames()[s];
-  for (const auto& sample : simulator.all())
-    for (auto& h : out)
-      if (h.service == sample.metrics.service) h.samples.push_back(sample.metrics);
-  for (const auto& incident : simulator.incidents())
-    for (auto& h : out)
-      if (h.service == incident.service) h.labels.push_back({incident.start, incident.end});
-  return out;
+  return stacklens::test::simulatedHistories(services, days, seed);
 }
 
 backtest::BacktestConfig configFrom(const std::vector<backtest::ServiceHistory>& services, int trainingDays) {

@@ -3,32 +3,24 @@
 // window is that fit's coefficients with the window's exact likelihood, a predictive alert materializes
 // exactly when the observed values cross the threshold in its window, and runBacktest adds the
 // forecast scores per service and in total.
-#include <QtTest>
 #include <atomic>
 #include <cmath>
+
+#include <QtTest>
 
 #include "stacklens/core/backtest/backtest.h"
 #include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/core/eval/forecast_metrics.h"
 #include "stacklens/core/forecast/auto_arima.h"
-#include "stacklens/core/sim/fleet_simulator.h"
+
+#include "fleet_support.h"
 
 using namespace stacklens::core;
 
 namespace {
 
 std::vector<backtest::ServiceHistory> fleet(int services, int days) {
-  sim::FleetConfig config;
-  config.services = services;
-  config.hours = days * 24;
-  config.seed = 11;
-  const sim::FleetSimulator simulator(config);
-  std::vector<backtest::ServiceHistory> out(simulator.serviceNames().size());
-  for (std::size_t s = 0; s < out.size(); ++s) out[s].service = simulator.serviceNames()[s];
-  for (const auto& sample : simulator.all())
-    for (auto& h : out)
-      if (h.service == sample.metrics.service) h.samples.push_back(sample.metrics);
-  return out;
+  return stacklens::test::simulatedHistories(services, days, 11);
 }
 
 std::vector<double> column(const std::vector<ServiceMetrics>& samples, std::string_view metric) {
@@ -56,7 +48,8 @@ Expected forecastByHand(const std::vector<double>& y, std::size_t first, std::si
   std::optional<forecast::ArimaModel> chosen, fitted;
   std::size_t k = 0;
   for (std::size_t origin = first; origin + h < last; origin += static_cast<std::size_t>(config.originEvery), ++k) {
-    const std::size_t begin = origin + 1 > static_cast<std::size_t>(config.fitWindow) ? origin + 1 - config.fitWindow : 0;
+    const std::size_t begin =
+        origin + 1 > static_cast<std::size_t>(config.fitWindow) ? origin + 1 - config.fitWindow : 0;
     const std::vector<double> window(y.begin() + static_cast<std::ptrdiff_t>(begin),
                                      y.begin() + static_cast<std::ptrdiff_t>(origin + 1));
     const std::vector<double> actual(y.begin() + static_cast<std::ptrdiff_t>(origin + 1),
@@ -261,8 +254,8 @@ class TestForecastReplay : public QObject {
     backtest::ForecastConfig config = fixedSeasonal("latency_p99_ms", 1e9);
     config.originEvery = 1;
     std::atomic<int> polls{0};
-    const auto replay = backtest::replayForecasts(history.samples, 8 * 24, history.samples.size(), config,
-                                                  [&] { return ++polls > 3; });
+    const auto replay =
+        backtest::replayForecasts(history.samples, 8 * 24, history.samples.size(), config, [&] { return ++polls > 3; });
     QCOMPARE(replay.score.forecasts, 3);
   }
 

@@ -1,5 +1,7 @@
 // Min/max decimation and the chart presenter: what the chart holds, how often it redraws, and the
 // interactions (zoom, pan, reset, crosshair, export).
+#include <cmath>
+
 #include <QAreaSeries>
 #include <QChart>
 #include <QChartView>
@@ -10,8 +12,8 @@
 #include <QScatterSeries>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QValueAxis>
 #include <QtTest>
-#include <cmath>
 
 #include "stacklens/ui/metric_view/chart_presenter.h"
 #include "stacklens/ui/metric_view/decimation.h"
@@ -143,6 +145,35 @@ class TestChartPresenter : public QObject {
     QVERIFY2(changes >= 40, qPrintable(QString::number(changes)));
     QVERIFY2(redraws >= 1 && redraws <= 25 * seconds + 2 && redraws < changes,
              qPrintable(QString("%1 redraws in %2 s for %3 changes").arg(redraws).arg(seconds).arg(changes)));
+  }
+
+  void anIdleChartStaysIdleAndItsTicksFitThePane() {
+    ChartPresenter presenter;
+    presenter.resize(800, 360);
+    presenter.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&presenter));
+    const auto data = hourlyService(24 * 30, 10);
+    presenter.setPlots({MetricPlot{data, 0, {}, {}, {}, {}, {}}, MetricPlot{data, 0, {}, {}, {}, {}, {}}});
+    QTRY_VERIFY(presenter.redrawCount() >= 1 && !presenter.redrawPending());
+    QTest::qWait(150);
+    const int settled = presenter.redrawCount();
+    QTest::qWait(300);
+    QCOMPARE(presenter.redrawCount(), settled);  // laying out a pane does not ask for another redraw
+    auto ticksFit = [&] {
+      for (int p = 0; p < presenter.paneCount(); ++p) {
+        QChart* chart = presenter.paneView(p)->chart();
+        const auto* y = qobject_cast<QValueAxis*>(chart->axes(Qt::Vertical).front());
+        // Room for each value label (Qt shows "..." for labels that would overlap).
+        if (y->tickCount() > chart->plotArea().height() / 24.0 + 1.5) return false;
+      }
+      return true;
+    };
+    QVERIFY(ticksFit());
+    presenter.resize(800, 900);  // taller panes: more ticks, after one more redraw
+    QTRY_VERIFY(presenter.redrawCount() > settled && !presenter.redrawPending());
+    QVERIFY(ticksFit());
+    const auto* y = qobject_cast<QValueAxis*>(presenter.paneView(0)->chart()->axes(Qt::Vertical).front());
+    QVERIFY(y->tickCount() >= 4);
   }
 
   void zoomPanAndReset() {

@@ -8,6 +8,7 @@
 #include <QUndoStack>
 #include <QtTest>
 
+#include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/ui/metric_view/metric_view_model.h"
 #include "stacklens/ui/tuning/engine_runner.h"
 #include "stacklens/ui/tuning/tuning_controller.h"
@@ -16,7 +17,6 @@
 #include "stacklens/ui/tuning/tuning_panel.h"
 #include "stacklens/ui/tuning/tuning_toml.h"
 #include "stacklens/ui/workspace/demo_workspace.h"
-#include "stacklens/core/backtest/forecast_replay.h"
 
 using namespace stacklens::ui;
 namespace core = stacklens::core;
@@ -279,7 +279,8 @@ class TestTuning : public QObject {
     const ForecastBand at99 = view.results().forecasts.at(metric);
     QCOMPARE(at99.level, 99.0);
     QCOMPARE(at99.mean, at90.mean);  // the same model, wider interval
-    for (std::size_t h = 0; h < at99.mean.size(); ++h) QVERIFY(at99.upper[h] - at99.lower[h] > at90.upper[h] - at90.lower[h]);
+    for (std::size_t h = 0; h < at99.mean.size(); ++h)
+      QVERIFY(at99.upper[h] - at99.lower[h] > at90.upper[h] - at90.lower[h]);
 
     // A threshold under the forecast's peak: a predicted breach window, the engine's own.
     TuningConfig c = tuning.config();
@@ -310,7 +311,8 @@ class TestTuning : public QObject {
     // Other orders: a new model.
     qobject_cast<QSpinBox*>(panel.editor("orderP"))->setValue(2);
     QVERIFY(applied.wait(20000));
-    QVERIFY2(applied.last().at(2).toString().contains("ARIMA(2,0,0)(0,1,1)[24]"), qPrintable(applied.last().at(2).toString()));
+    QVERIFY2(applied.last().at(2).toString().contains("ARIMA(2,0,0)(0,1,1)[24]"),
+             qPrintable(applied.last().at(2).toString()));
     QCOMPARE(view.results().forecasts.at(metric).mean, directForecast(*service, metric, tuning.config()).mean);
 
     // Picking another metric forecasts it too.
@@ -341,7 +343,8 @@ class TestTuning : public QObject {
     c.forecast.horizon = 12;  // a forecast-only change
     const ServiceResults reused = runTuning(*service, c, {}, again);
     QCOMPARE(reused.anomalies.size(), std::size_t(1));
-    QCOMPARE(reused.forecasts.at(metric).mean, core::forecast::forecastArima(kept->models.at(metric).model, 12, c.forecast.level).mean);
+    QCOMPARE(reused.forecasts.at(metric).mean,
+             core::forecast::forecastArima(kept->models.at(metric).model, 12, c.forecast.level).mean);
 
     // Other orders refit; other detection settings detect again; other data ignores the cache.
     c.forecast.q = 1;

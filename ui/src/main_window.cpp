@@ -283,7 +283,8 @@ void MainWindow::createMenus() {
 
   QMenu* run = menuBar()->addMenu(tr("&Run"));
   run->setObjectName("runMenu");
-  run->addAction(tr("&Re-run and Refit on This Service"), tuningController_, &TuningController::refit)->setShortcut(QKeySequence::Refresh);
+  run->addAction(tr("&Re-run and Refit on This Service"), tuningController_, &TuningController::refit)
+      ->setShortcut(QKeySequence::Refresh);
   run->addAction(tr("&Detect in All Services"), this, &MainWindow::detectAllServices)
       ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
   run->addAction(tr("Run &Backtest"), this, [this] { backtest_->run(); })->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
@@ -384,7 +385,9 @@ void MainWindow::chooseImportFiles() {
 
 bool MainWindow::selectService(const QString& name) { return explorer_->selectService(name); }
 
-void MainWindow::showLastDays(int days) { showLastDays_ = days; }
+void MainWindow::showLastDays(int days) {
+  showLastDays_ = days;
+}
 
 void MainWindow::showService(const QString& name) {
   if (!workspace_ || name == currentService_) return;

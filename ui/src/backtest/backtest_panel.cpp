@@ -1,18 +1,20 @@
 #include "stacklens/ui/backtest/backtest_panel.h"
 
+#include <cmath>
+
 #include <QDateTime>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QListWidget>
 #include <QTableWidget>
-#include <cmath>
 
-#include "daily_counts_chart.h"
 #include "stacklens/ui/backtest/backtest_runner.h"
 #include "stacklens/ui/tuning/tuning_config.h"
 #include "stacklens/ui/tuning/tuning_job.h"
 #include "stacklens/ui/tuning/tuning_toml.h"
 #include "stacklens/ui/workspace/workspace.h"
+
+#include "daily_counts_chart.h"
 #include "ui_backtest_panel.h"
 
 namespace stacklens::ui {
@@ -237,8 +239,12 @@ void BacktestPanel::setConfigurations(const QString& a, const QString& b) {
   ui_->configB->setCurrentIndex(std::max(0, ui_->configB->findData(b)));
 }
 
-void BacktestPanel::setScoreForecasts(bool on) { ui_->forecastCheck->setChecked(on); }
-bool BacktestPanel::scoreForecasts() const { return ui_->forecastCheck->isChecked(); }
+void BacktestPanel::setScoreForecasts(bool on) {
+  ui_->forecastCheck->setChecked(on);
+}
+bool BacktestPanel::scoreForecasts() const {
+  return ui_->forecastCheck->isChecked();
+}
 
 bool BacktestPanel::saveCurrentSettingsAs(const QString& name) {
   if (!workspace_ || !current_) return false;
@@ -397,8 +403,8 @@ void BacktestPanel::show(const BacktestRecord& record) {
   QTableWidget* s = ui_->servicesTable;
   s->setSortingEnabled(false);
   s->clear();
-  QStringList columns{tr("Service"), tr("A precision"), tr("A recall"), tr("A F1"), tr("A anomalies"), tr("A sMAPE"),
-                      tr("A alerts materialized")};
+  QStringList columns{tr("Service"), tr("A precision"),          tr("A recall"), tr("A F1"), tr("A anomalies"),
+                      tr("A sMAPE"), tr("A alerts materialized")};
   if (two)
     columns << tr("B precision") << tr("B recall") << tr("B F1") << tr("B anomalies") << tr("B sMAPE")
             << tr("B alerts materialized");

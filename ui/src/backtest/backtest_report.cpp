@@ -24,9 +24,11 @@ core::backtest::DetectionScore scoreFrom(const json& j) {
 }
 
 json forecastJson(const core::backtest::ForecastScore& f) {
-  return {{"forecasts", f.forecasts}, {"smape_sum", f.smapeSum},         {"mase_sum", f.maseSum},
-          {"mase_forecasts", f.maseForecasts}, {"points", f.points}, {"covered", f.covered},
-          {"alerts", f.alerts},             {"materialized", f.materialized}, {"failed_fits", f.failedFits}};
+  return {{"forecasts", f.forecasts},   {"smape_sum", f.smapeSum},
+          {"mase_sum", f.maseSum},      {"mase_forecasts", f.maseForecasts},
+          {"points", f.points},         {"covered", f.covered},
+          {"alerts", f.alerts},         {"materialized", f.materialized},
+          {"failed_fits", f.failedFits}};
 }
 
 // Records written before forecasts were scored have no "forecast": an empty score.
@@ -81,8 +83,8 @@ BacktestSummary summaryFrom(const json& j) {
   s.bySeverity = j.at("by_severity").get<std::array<int, 4>>();
   for (const auto& [day, counts] : j.at("per_day").items()) s.perDay[std::stoll(day)] = counts.get<std::array<int, 4>>();
   for (const auto& svc : j.at("services"))
-    s.services.push_back({svc.at("name").get<std::string>(), scoreFrom(svc.at("detection")), svc.at("rejected").get<int>(),
-                          forecastFrom(svc)});
+    s.services.push_back({svc.at("name").get<std::string>(), scoreFrom(svc.at("detection")),
+                          svc.at("rejected").get<int>(), forecastFrom(svc)});
   s.forecast = forecastFrom(j);
   s.level = j.value("level", 90.0);
   s.seconds = j.at("seconds").get<double>();

@@ -1,12 +1,15 @@
 #include "stacklens/ui/metric_view/chart_presenter.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <QAreaSeries>
 #include <QChart>
 #include <QChartView>
-#include <QGraphicsLayout>
 #include <QDateTime>
 #include <QDateTimeAxis>
 #include <QFileInfo>
+#include <QGraphicsLayout>
 #include <QGraphicsLineItem>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -18,10 +21,8 @@
 #include <QSvgGenerator>
 #include <QTimer>
 #include <QToolButton>
-#include <QValueAxis>
 #include <QVBoxLayout>
-#include <algorithm>
-#include <cmath>
+#include <QValueAxis>
 
 #include "stacklens/ui/metric_view/decimation.h"
 #include "stacklens/ui/severity_style.h"
@@ -34,6 +35,13 @@ constexpr qreal kPlotLeft = 78;  // room for the value axis' labels
 constexpr qreal kPlotRight = 18;
 
 double toMs(core::EpochSeconds t) { return static_cast<double>(t) * 1000.0; }
+
+// replace() rebuilds the series' graphics (for a scatter series, one item per point): skipped when
+// the points are the same, as after a re-run that changed only another part of the chart.
+void replaceIfChanged(QXYSeries* series, const QList<QPointF>& points) {
+  if (series->count() == points.size() && series->points() == points) return;
+  series->replace(points);
+}
 
 QDateTime toDateTime(core::EpochSeconds t) { return QDateTime::fromSecsSinceEpoch(t); }
 
@@ -374,15 +382,28 @@ void ChartPresenter::drawPane(Pane& pane, const MetricPlot& plot) {
     linePoints.append(QPointF(toMs(p.t), p.value));
     include(p.t, p.value);
   }
-  pane.line->replace(linePoints);
+  replaceIfChanged(pane.line, linePoints);
   pane.shownPoints = static_cast<int>(linePoints.size());
 
+  // Marks are decimated too: one per severity in each 3-pixel column (the highest), since marks
+  // closer than that overlap anyway and every mark is a graphics item.
   std::array<QList<QPointF>, 4> marks;
+  std::array<long long, 4> lastColumn;
+  lastColumn.fill(-1);
+  const double columns = std::max(1.0, (pane.chart->size().width() - kPlotLeft - kPlotRight) / 3.0);
+  const double width = std::max<double>(1.0, static_cast<double>(to_ - from_));
   for (const AnomalyMark& m : plot.anomalies) {
     if (m.t < from_ || m.t > to_) continue;
-    marks[static_cast<std::size_t>(m.severity)].append(QPointF(toMs(m.t), m.value));
+    const auto s = static_cast<std::size_t>(m.severity);
+    const auto column = static_cast<long long>(static_cast<double>(m.t - from_) / width * columns);
+    if (column == lastColumn[s]) {
+      if (m.value > marks[s].back().y()) marks[s].back() = QPointF(toMs(m.t), m.value);
+      continue;
+    }
+    lastColumn[s] = column;
+    marks[s].append(QPointF(toMs(m.t), m.value));
   }
-  for (std::size_t s = 0; s < marks.size(); ++s) pane.marks[s]->replace(marks[s]);
+  for (std::size_t s = 0; s < marks.size(); ++s) replaceIfChanged(pane.marks[s], marks[s]);
 
   QList<QPointF> mean, upper, lower;
   if (plot.forecast) {
@@ -395,9 +416,9 @@ void ChartPresenter::drawPane(Pane& pane, const MetricPlot& plot) {
       include(f.t[k], f.lower[k]);
     }
   }
-  pane.forecastMean->replace(mean);
-  pane.bandUpper->replace(upper);
-  pane.bandLower->replace(lower);
+  replaceIfChanged(pane.forecastMean, mean);
+  replaceIfChanged(pane.bandUpper, upper);
+  replaceIfChanged(pane.bandLower, lower);
 
   QList<QPointF> capacity, limit;
   if (plot.capacity) {
@@ -409,15 +430,15 @@ void ChartPresenter::drawPane(Pane& pane, const MetricPlot& plot) {
     limit << QPointF(toMs(from_), c.limit) << QPointF(toMs(to_), c.limit);
     include(from_, c.limit);
   }
-  pane.capacity->replace(capacity);
-  pane.capacityLimit->replace(limit);
+  replaceIfChanged(pane.capacity, capacity);
+  replaceIfChanged(pane.capacityLimit, limit);
 
   QList<QPointF> threshold;
   if (plot.threshold) {
     threshold << QPointF(toMs(from_), *plot.threshold) << QPointF(toMs(to_), *plot.threshold);
     include(from_, *plot.threshold);
   }
-  pane.threshold->replace(threshold);
+  replaceIfChanged(pane.threshold, threshold);
 
   if (!(lo <= hi)) lo = 0, hi = 1;
   if (hi - lo < 1e-12) lo -= 0.5, hi += 0.5;
@@ -448,16 +469,15 @@ void ChartPresenter::drawPane(Pane& pane, const MetricPlot& plot) {
   std::vector<std::pair<double, double>> windows;
   if (plot.breach) windows.emplace_back(toMs(plot.breach->start), toMs(plot.breach->end));
   bandPoints(windows, lo, hi, bandUp, bandDown);
-  pane.breachUpper->replace(bandUp);
-  pane.breachLower->replace(bandDown);
+  replaceIfChanged(pane.breachUpper, bandUp);
+  replaceIfChanged(pane.breachLower, bandDown);
   windows.clear();
   for (const LabelWindow& w : history.labels)
     if (w.end >= from_ && w.start <= to_)
       windows.emplace_back(toMs(std::max(w.start, from_)), toMs(std::min(w.end + 1800, to_)));
   bandPoints(windows, lo, hi, bandUp, bandDown);
-  pane.incidentUpper->replace(bandUp);
-  pane.incidentLower->replace(bandDown);
-
+  replaceIfChanged(pane.incidentUpper, bandUp);
+  replaceIfChanged(pane.incidentLower, bandDown);
 }
 
 void ChartPresenter::updateLegend() {

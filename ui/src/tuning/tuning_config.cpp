@@ -100,8 +100,13 @@ core::backtest::ForecastConfig forecastConfig(const ForecastSettings& f) {
   c.period = std::max(f.period, 1);
   if (!f.autoOrder) {
     const bool seasonal = f.period >= 2;
-    c.order = core::forecast::ArimaOrder{f.p, f.d, f.q, seasonal ? f.seasonalP : 0, seasonal ? f.seasonalD : 0,
-                                         seasonal ? f.seasonalQ : 0, seasonal ? f.period : 1};
+    c.order = core::forecast::ArimaOrder{f.p,
+                                         f.d,
+                                         f.q,
+                                         seasonal ? f.seasonalP : 0,
+                                         seasonal ? f.seasonalD : 0,
+                                         seasonal ? f.seasonalQ : 0,
+                                         seasonal ? f.period : 1};
   }
   c.horizon = f.horizon;
   c.level = f.level;

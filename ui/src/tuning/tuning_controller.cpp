@@ -54,7 +54,8 @@ void TuningController::submit() {
   request.next->data = data;
   emit runStarted(QString::fromStdString(data->name));
   const int generation = runner_->submit([data, config, request](const CancelFlag& cancelled) {
-    return runTuning(*data, config, [&cancelled] { return cancelled.load(); }, request);
+    return runTuning(
+        *data, config, [&cancelled] { return cancelled.load(); }, request);
   });
   caches_[generation] = request.next;
 }

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <future>
 #include <cmath>
 #include <cstdio>
+#include <future>
 
 #include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/core/forecast/capacity_planner.h"
@@ -33,8 +33,8 @@ core::EpochSeconds stepOf(const ServiceData& data) {
 
 // The capacity projection of the model that runs out first (the plan's own rule), drawn over
 // kCapacityHorizonHours with the last seasonal cycle added back.
-std::optional<CapacityProjection> projectCapacity(std::span<const double> y, double limit, double level,
-                                                  core::EpochSeconds last, core::EpochSeconds step, int period) {
+CapacityProjection projectCapacity(std::span<const double> y, double limit, double level, core::EpochSeconds last,
+                                   core::EpochSeconds step, int period) {
   fc::CapacityOptions options;
   options.capacity = limit;
   options.horizon = kCapacityHorizonHours;
@@ -42,8 +42,9 @@ std::optional<CapacityProjection> projectCapacity(std::span<const double> y, dou
   options.stepHours = static_cast<double>(step) / 3600.0;
   options.period = period;
   const fc::CapacityPlan plan = fc::planCapacity(y, options);
-  const bool linearFirst = plan.linearExhaustion.expected &&
-                           (!plan.dampedExhaustion.expected || *plan.linearExhaustion.expected < *plan.dampedExhaustion.expected);
+  const bool linearFirst =
+      plan.linearExhaustion.expected &&
+      (!plan.dampedExhaustion.expected || *plan.linearExhaustion.expected < *plan.dampedExhaustion.expected);
   const fc::ForecastPath path = linearFirst ? fc::forecastLinearTrend(plan.linear, options.horizon, level)
                                             : fc::forecastDampedTrend(plan.damped, options.horizon, level);
   const fc::Exhaustion& exhaustion = linearFirst ? plan.linearExhaustion : plan.dampedExhaustion;
@@ -86,7 +87,8 @@ MetricOutcome forecastMetric(const ServiceData& data, const std::string& metric,
   const fc::ForecastPath path = fc::forecastArima(model, forecast.horizon, forecast.level);
   ForecastBand band;
   band.level = forecast.level;
-  for (std::size_t h = 0; h < path.mean.size(); ++h) band.t.push_back(last + static_cast<core::EpochSeconds>(h + 1) * step);
+  for (std::size_t h = 0; h < path.mean.size(); ++h)
+    band.t.push_back(last + static_cast<core::EpochSeconds>(h + 1) * step);
   band.mean = path.mean;
   band.lower = path.lower;
   band.upper = path.upper;
@@ -136,7 +138,7 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
   TuningCache& next = request.next ? *request.next : scratch;
   const TuningCache* previous = request.previous.get();
   if (previous && previous->data.get() != &data) previous = nullptr;  // another service or reloaded data
-  if (previous) next.models = previous->models;  // metrics not shown now stay fitted for later
+  if (previous) next.models = previous->models;                       // metrics not shown now stay fitted for later
 
   // The forecasts run on their own threads (one per shown metric) while detection runs here: the
   // engine's parts are independent values.

@@ -147,8 +147,9 @@ TuningPanel::TuningPanel(TuningModel* model, QWidget* parent) : QWidget(parent),
   orderLine->addWidget(autoOrder, 1);
   auto* refit = new QPushButton(tr("Fit again"));
   refit->setObjectName("refitForecast");
-  refit->setToolTip(tr("Fit the forecast models again (with automatic orders: a new order search). Settings changes "
-                       "keep the fitted models while the data and the order settings stay the same."));
+  refit->setToolTip(
+      tr("Fit the forecast models again (with automatic orders: a new order search). Settings changes "
+         "keep the fitted models while the data and the order settings stay the same."));
   connect(refit, &QPushButton::clicked, this, &TuningPanel::refitRequested);
   orderLine->addWidget(refit);
   forecast->addRow(tr("Order"), orderRow0);

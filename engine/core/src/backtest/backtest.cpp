@@ -16,13 +16,14 @@ constexpr std::size_t kForecastWork = 200;
 EpochSeconds dayOf(EpochSeconds t) { return t - ((t % kDay) + kDay) % kDay; }
 
 // The replayed samples: indices [first, last) of the history.
-std::pair<std::size_t, std::size_t> replayedRange(const std::vector<ServiceMetrics>& samples, const BacktestConfig& config) {
+std::pair<std::size_t, std::size_t> replayedRange(const std::vector<ServiceMetrics>& samples,
+                                                  const BacktestConfig& config) {
   const EpochSeconds to = config.to > config.from ? config.to : std::numeric_limits<EpochSeconds>::max();
-  const auto first =
-      config.startupSamples >= 0
-          ? samples.begin() + static_cast<std::ptrdiff_t>(std::min(samples.size(), static_cast<std::size_t>(config.startupSamples)))
-          : std::lower_bound(samples.begin(), samples.end(), config.from,
-                             [](const ServiceMetrics& m, EpochSeconds t) { return m.timestamp < t; });
+  const auto first = config.startupSamples >= 0
+                         ? samples.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                 samples.size(), static_cast<std::size_t>(config.startupSamples)))
+                         : std::lower_bound(samples.begin(), samples.end(), config.from,
+                                            [](const ServiceMetrics& m, EpochSeconds t) { return m.timestamp < t; });
   const auto last = std::upper_bound(first, samples.end(), to,
                                      [](EpochSeconds t, const ServiceMetrics& m) { return t < m.timestamp; });
   return {static_cast<std::size_t>(first - samples.begin()), static_cast<std::size_t>(last - samples.begin())};
@@ -138,9 +139,10 @@ ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfi
 
   out.modelVersions = pipeline.modelVersion(history.service);
   if (config.forecast && !(cancelled && cancelled()))
-    out.forecast = replayForecasts(samples, firstIndex, lastIndex, *config.forecast, cancelled, [&](std::size_t forecasts) {
-      if (advanced) advanced(done + kForecastWork * forecasts);
-    });
+    out.forecast =
+        replayForecasts(samples, firstIndex, lastIndex, *config.forecast, cancelled, [&](std::size_t forecasts) {
+          if (advanced) advanced(done + kForecastWork * forecasts);
+        });
   const EpochSeconds rangeStart = out.timestamps.empty() ? config.from : out.timestamps.front();
   const EpochSeconds rangeEnd = out.timestamps.empty() ? config.from : out.timestamps.back();
   for (const LabelWindow& w : history.labels)

@@ -163,7 +163,8 @@ ForecastReplay replayForecasts(std::span<const ServiceMetrics> samples, std::siz
       alert.windowStart = samples[origin + from].timestamp;
       alert.windowEnd = samples[origin + to].timestamp;
       alert.probability = breach.probability;
-      for (std::size_t j = from; j <= to && !alert.materialized; ++j) alert.materialized = y[origin + j] > threshold->second;
+      for (std::size_t j = from; j <= to && !alert.materialized; ++j)
+        alert.materialized = y[origin + j] > threshold->second;
       ++s.alerts;
       s.materialized += alert.materialized;
       out.alerts.push_back(std::move(alert));

@@ -274,8 +274,7 @@ ArimaModel finishModel(ArimaModel model, std::span<const double> y, const Eigen:
     model.logLikelihood = -0.5 * cssUsed * (std::log(2.0 * std::numbers::pi * model.sigma2Mle) + 1.0);
   } else {
     model.sigma2Mle = ssq / used;
-    model.logLikelihood =
-        -0.5 * (used * std::log(2.0 * std::numbers::pi * model.sigma2Mle) + filtered.sumLogF + used);
+    model.logLikelihood = -0.5 * (used * std::log(2.0 * std::numbers::pi * model.sigma2Mle) + filtered.sumLogF + used);
   }
   model.sigma2 = ssq / std::max(1, model.nEffective - coefficientCount);
   model.aic = -2.0 * model.logLikelihood + 2.0 * npar;

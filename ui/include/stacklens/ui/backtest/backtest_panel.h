@@ -2,8 +2,10 @@
 // The backtest panel: pick services, a time range and one or two configurations (the tuning
 // panel's current settings or ones kept in the workspace), replay the range through the
 // production pipeline (core::backtest) in the background with progress and cancel, and compare A
-// and B side by side: anomalies and anomalies per day, precision, recall and F1 against the
-// labelled incidents, per service and per day. Every finished run is kept in the workspace.
+// and B side by side: anomalies and anomalies per day, precision, recall, F1 and the NAB score
+// against the labelled incidents, and (unless switched off) the forecasts' sMAPE, MASE and
+// interval coverage and the predictive alerts' materialization rate (core::backtest::
+// forecast_replay.h), per service and per day. Every finished run is kept in the workspace.
 
 #include <QWidget>
 #include <functional>

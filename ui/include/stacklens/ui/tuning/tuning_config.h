@@ -43,7 +43,9 @@ std::vector<std::string> describeChanges(const TuningConfig& before, const Tunin
 bool sameDetection(const TuningConfig& a, const TuningConfig& b);
 
 /// The forecasting settings as the engine's (core::backtest::ForecastConfig): fixed orders unless
-/// autoOrder, the seasonal part only with period >= 2, the thresholds.
+/// autoOrder, the seasonal part only with period >= 2, the thresholds; the engine's defaults for
+/// the rest (14-day fit window, daily origins and weekly refits in backtests, no time bound on
+/// order searches, alerts at P(breach) >= 0.5 from 1000 simulated paths).
 core::backtest::ForecastConfig forecastConfig(const ForecastSettings& settings);
 
 }  // namespace stacklens::ui

@@ -5,11 +5,11 @@
 // metrics - and the results go into the metric view's model, which redraws the charts. What a run
 // fitted is kept for the next (TuningCache, see tuning_job.h) until refit() is asked for.
 
-#include <QObject>
-#include <QTimer>
+#include <map>
 #include <memory>
 
-#include <map>
+#include <QObject>
+#include <QTimer>
 
 #include "stacklens/ui/tuning/tuning_job.h"
 #include "stacklens/ui/workspace/service_data.h"
@@ -45,7 +45,7 @@ class TuningController : public QObject {
   EngineRunner* runner_;
   QTimer coalesce_;
   std::shared_ptr<const ServiceData> submittedFor_;
-  std::shared_ptr<const TuningCache> cache_;  ///< what the last applied run left
+  std::shared_ptr<const TuningCache> cache_;            ///< what the last applied run left
   std::map<int, std::shared_ptr<TuningCache>> caches_;  ///< what runs in flight will leave, by generation
 };
 

@@ -43,7 +43,7 @@ struct TuningCache {
     std::string key;  ///< orders (or "auto"), period and fit window the model was fitted with
     core::forecast::ArimaModel model;
   };
-  std::map<std::string, Fitted> models;  ///< by metric; reused while the key is the same
+  std::map<std::string, Fitted> models;      ///< by metric; reused while the key is the same
   std::optional<TuningConfig> detectedWith;  ///< the settings `anomalies` were found with
   std::vector<core::AnomalyRecord> anomalies;
   std::size_t replayed = 0;
@@ -51,7 +51,7 @@ struct TuningCache {
 
 /// Options of one run.
 struct TuningRequest {
-  std::vector<std::string> forecastMetrics;  ///< the shown metrics to forecast (empty: detection only)
+  std::vector<std::string> forecastMetrics;     ///< the shown metrics to forecast (empty: detection only)
   std::shared_ptr<const TuningCache> previous;  ///< what an earlier run on the same data left; may be null
   std::shared_ptr<TuningCache> next;            ///< filled for the next run when not null
 };

@@ -29,6 +29,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "stacklens/core/forecast/arima.h"
@@ -42,19 +43,19 @@ struct ForecastConfig {
   /// Fixed orders (period taken from order.period), or nullopt for automatic orders
   /// (forecast::autoArima with `period`).
   std::optional<forecast::ArimaOrder> order;
-  int period = 24;      ///< seasonal period of automatic orders, in samples (24: daily cycle of hourly data)
-  int horizon = 24;     ///< steps ahead, >= 1
-  double level = 90;    ///< prediction interval level, percent, (0, 100)
+  int period = 24;    ///< seasonal period of automatic orders, in samples (24: daily cycle of hourly data)
+  int horizon = 24;   ///< steps ahead, >= 1
+  double level = 90;  ///< prediction interval level, percent, (0, 100)
   /// Breach thresholds per metric (core::kFeatureNames); a breach is the metric rising above it.
   std::map<std::string, double> thresholds;
   /// Metrics the backtest forecasts; empty: the metrics that have a threshold.
   std::vector<std::string> metrics;
-  int fitWindow = 14 * 24;       ///< models are fitted to the last fitWindow samples (>= 2 periods for seasonal orders)
-  int originEvery = 24;          ///< samples between forecast origins in a backtest, >= 1
-  int refitEvery = 7;            ///< origins between coefficient refits in a backtest (1: every origin), >= 1
-  double alertProbability = 0.5; ///< raise an alert when P(breach within the horizon) >= this
-  int simulations = 1000;        ///< simulated paths of the breach prediction
-  std::uint64_t seed = 1;        ///< breach simulation seed: same inputs, same outputs
+  int fitWindow = 14 * 24;  ///< models are fitted to the last fitWindow samples (>= 2 periods for seasonal orders)
+  int originEvery = 24;     ///< samples between forecast origins in a backtest, >= 1
+  int refitEvery = 7;       ///< origins between coefficient refits in a backtest (1: every origin), >= 1
+  double alertProbability = 0.5;  ///< raise an alert when P(breach within the horizon) >= this
+  int simulations = 1000;         ///< simulated paths of the breach prediction
+  std::uint64_t seed = 1;         ///< breach simulation seed: same inputs, same outputs
   /// Time bound of one automatic order search; 0 = none. A bound makes the chosen orders depend on
   /// the machine's speed, so backtests and tests leave it at 0.
   double searchSeconds = 0;
@@ -81,7 +82,7 @@ double metricValue(const ServiceMetrics& sample, std::string_view metric);
 /// One predictive alert raised during a replay.
 struct ReplayedAlert {
   std::string metric;
-  EpochSeconds origin = 0;  ///< time of the last sample the forecast used
+  EpochSeconds origin = 0;                      ///< time of the last sample the forecast used
   EpochSeconds windowStart = 0, windowEnd = 0;  ///< predicted breach window (sample times, inclusive)
   double probability = 0;
   bool materialized = false;
@@ -89,17 +90,19 @@ struct ReplayedAlert {
 
 /// Forecast accuracy and alert outcomes; sums so that services add up (micro-averages).
 struct ForecastScore {
-  int forecasts = 0;       ///< (origin, metric) forecasts scored
-  double smapeSum = 0;     ///< sum of per-forecast sMAPE (percent)
-  double maseSum = 0;      ///< sum of per-forecast MASE (forecasts with a zero MASE scale are left out)
+  int forecasts = 0;    ///< (origin, metric) forecasts scored
+  double smapeSum = 0;  ///< sum of per-forecast sMAPE (percent)
+  double maseSum = 0;   ///< sum of per-forecast MASE (forecasts with a zero MASE scale are left out)
   int maseForecasts = 0;
   int points = 0, covered = 0;  ///< (origin, step) pairs, and those inside the interval
   int alerts = 0, materialized = 0;
-  int failedFits = 0;      ///< origins whose model could not be fitted (skipped)
+  int failedFits = 0;  ///< origins whose model could not be fitted (skipped)
 
   double smape() const { return forecasts > 0 ? smapeSum / forecasts : std::numeric_limits<double>::quiet_NaN(); }
   double mase() const { return maseForecasts > 0 ? maseSum / maseForecasts : std::numeric_limits<double>::quiet_NaN(); }
-  double coverage() const { return points > 0 ? static_cast<double>(covered) / points : std::numeric_limits<double>::quiet_NaN(); }
+  double coverage() const {
+    return points > 0 ? static_cast<double>(covered) / points : std::numeric_limits<double>::quiet_NaN();
+  }
   double materializationRate() const {
     return alerts > 0 ? static_cast<double>(materialized) / alerts : std::numeric_limits<double>::quiet_NaN();
   }
@@ -108,7 +111,7 @@ struct ForecastScore {
 
 struct ForecastReplay {
   ForecastScore score;
-  std::vector<ReplayedAlert> alerts;  ///< in origin order, metric by metric
+  std::vector<ReplayedAlert> alerts;                   ///< in origin order, metric by metric
   std::map<std::string, forecast::ArimaOrder> orders;  ///< the orders used per metric
 };
 
