@@ -148,7 +148,7 @@ struct Fixture {
     store.writeMetrics(rows);
 
     cluster = std::make_unique<connect::MockCluster>(3);
-    cluster->createTopic(kTopic, 6);
+    cluster->createTopic(kTopic, 12);  // the mock keeps ~5 MiB a partition: a 100,000-message burst must fit
     startService();
     // Each service's first message trains its models on its history.
     produceHours(1, 0);
