@@ -194,6 +194,7 @@ class MlServiceProcess {
     const std::string path = dir_.filePath("ml-service.toml").toStdString();
     std::ofstream out(path);
     out << "[kafka.properties]\n\"session.timeout.ms\" = \"6000\"\n\"message.timeout.ms\" = \"60000\"\n"
+        << "\"reconnect.backoff.max.ms\" = \"1000\"\n"
         << "\n[postgres]\npool_min = 1\npool_max = 4\n"
         << "\n[log]\nlevel = \"info\"\n"
         << "\n[ml]\ninput_topic = \"" << settings_.inputTopic << "\"\nanomalies_topic = \"" << settings_.anomaliesTopic

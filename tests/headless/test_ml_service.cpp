@@ -1,168 +1,34 @@
-// `stacklens ml-service` end to end, as a child process, through a mock Kafka cluster (in this
-// process, so a test can take brokers down) and PostgreSQL: the rows and topic messages it writes
-// are compared with what the engine produces in-process for the same input (the reference), and
-// with the simulator's labels.
+// `stacklens ml-service` end to end, as a child process, through a mock Kafka cluster and
+// PostgreSQL: the rows and topic messages it writes are compared with what the engine produces
+// in-process for the same input (the reference), and with the simulator's labels.
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QtTest>
 
-#include <csignal>
-#include <thread>
-
-#include "ml_service_fixture.h"
-#include "pg_test_helpers.h"
+#include "ml_service_test_base.h"
 #include "run_stacklens.h"
-#include "scratch_database.h"
-#include "stacklens/connect/message_codec.h"
-#include "stacklens/connect/mock_cluster.h"
-#include "stacklens/connect/pg_migrations.h"
-#include "stacklens/connect/pg_store.h"
-#include "test_servers.h"
 #include "throwaway_postgres.h"
 
 using namespace std::chrono_literals;
 using namespace stacklens;
 using test::FleetData;
 using test::MlServiceProcess;
+using test::Names;
 using test::Reference;
+using test::queryIds;
+using test::kServices;
+using test::kHistoryHours;
+using test::kStreamHours;
 
-namespace {
-
-constexpr int kServices = 6;
-constexpr int kHistoryHours = 168;
-constexpr int kStreamHours = 72;
-
-core::sim::FleetConfig fleetConfig() {
-  core::sim::FleetConfig c;
-  c.services = kServices;
-  c.hours = kHistoryHours + kStreamHours;
-  c.seed = 2026;
-  c.incidentsPerServiceWeek = 6;
-  c.quietHours = kHistoryHours;
-  return c;
-}
-
-std::set<std::string> queryIds(connect::PgConnection& db, const std::string& sql) {
-  std::set<std::string> ids;
-  for (const QString& row : test::rowsOf(db, sql)) ids.insert(row.toStdString());
-  return ids;
-}
-
-// One test's topics and group, fresh names so tests never see each other's messages.
-struct Names {
-  std::string prefix = test::uniqueName("ml");
-  std::string input = prefix + "-in";
-  std::string anomalies = prefix + "-anomalies";
-  std::string patterns = prefix + "-patterns";
-  std::string deadLetters = prefix + "-dlq";
-  std::string group = prefix + "-group";
-};
-
-}  // namespace
-
-class TestMlService : public QObject {
+class TestMlService : public test::MlServiceTestBase {
   Q_OBJECT
- private:
-  std::unique_ptr<connect::MockCluster> cluster_;
-  std::unique_ptr<FleetData> data_;
-
-  MlServiceProcess::Settings settings(const Names& names, const std::string& dsn) const {
-    MlServiceProcess::Settings s;
-    s.bootstrap = cluster_->bootstrapServers();
-    s.dsn = dsn;
-    s.group = names.group;
-    s.inputTopic = names.input;
-    s.anomaliesTopic = names.anomalies;
-    s.patternsTopic = names.patterns;
-    s.deadLetterTopic = names.deadLetters;
-    return s;
-  }
-
-  // A migrated database of its own holding the history part of the fleet.
-  std::unique_ptr<test::ScratchDatabase> historyDatabase(const std::string& tag, const std::string& adminDsn) {
-    auto scratch = std::make_unique<test::ScratchDatabase>(adminDsn, tag);
-    connect::PgConnection db(scratch->dsn());
-    connect::MigrationRunner().migrate(db);
-    connect::PgSettings settings;
-    settings.dsn = scratch->dsn();
-    settings.poolMin = 1;
-    connect::PgStore(settings).writeMetrics(data_->table);
-    return scratch;
-  }
-
-  // Produces the stream (messages `include` accepts), `rate` messages per second (0: at once),
-  // calling `between(i)` before message i.
-  template <typename Between>
-  void produceStream(const std::string& topic, double rate, Between&& between) {
-    connect::KafkaProducer producer({{"bootstrap.servers", cluster_->bootstrapServers()}, {"linger.ms", "1"}});
-    const auto begin = std::chrono::steady_clock::now();
-    std::size_t i = 0;
-    for (const auto& sample : data_->stream) {
-      between(i, producer);
-      if (rate > 0) std::this_thread::sleep_until(begin + std::chrono::duration<double>(static_cast<double>(i) / rate));
-      producer.produce(topic, sample.metrics.service, connect::encodeServiceMetrics(sample.metrics));
-      ++i;
-    }
-    QCOMPARE(producer.flush(30s), 0);
-  }
-  void produceStream(const std::string& topic, double rate = 0) {
-    produceStream(topic, rate, [](std::size_t, connect::KafkaProducer&) {});
-  }
-
-  Reference fullReference(const MlServiceProcess& service) const {
-    const connect::ServiceConfig config = service.config();
-    return test::referenceRun(*data_, config.pipelineConfig(), config.ml.historyDays,
-                              [](const core::ServiceMetrics&) { return true; });
-  }
-
-  // Messages of the stream still uncommitted in `group`: read by a plain member of the group,
-  // which commits nothing.
-  std::set<std::string> uncommitted(const std::string& topic, const std::string& group) {
-    connect::KafkaConsumer consumer({{"bootstrap.servers", cluster_->bootstrapServers()},
-                                     {"group.id", group},
-                                     {"auto.offset.reset", "earliest"},
-                                     {"enable.auto.commit", "false"},
-                                     {"session.timeout.ms", "6000"}});
-    consumer.subscribe({topic});
-    std::set<std::string> keys;
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    auto quietSince = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto message = consumer.poll(100ms)) {
-        const auto decoded = connect::decodeServiceMetrics(message->value);
-        if (decoded) keys.insert(test::messageKey(*decoded.value));
-        quietSince = std::chrono::steady_clock::now();
-      } else if (consumer.assignedPartitions() > 0 && std::chrono::steady_clock::now() - quietSince > 2s) {
-        break;
-      }
-    }
-    consumer.close();
-    return keys;
-  }
-
-  // Until the service has consumed (and committed) `messages`; on time-out its log's tail and
-  // counters go to the test output.
-  static bool waitProcessed(MlServiceProcess& service, double messages, std::chrono::seconds limit = 60s) {
-    if (test::waitFor([&] { return service.metric("stacklens_messages_in_total") >= messages; }, limit)) return true;
-    const QString metrics = QString::fromStdString(test::httpBody(service.port(), "/metrics"));
-    QStringList counters;
-    for (const QString& line : metrics.split('\n'))
-      if (line.startsWith("stacklens_") && !line.contains("_bucket")) counters << line;
-    qWarning("not all %g messages processed; log tail:\n%s\n%s", messages, qPrintable(service.log().right(4000)),
-             qPrintable(counters.join('\n')));
-    return false;
-  }
-
  private slots:
-  void initTestCase() {
-    cluster_ = std::make_unique<connect::MockCluster>(3);
-    data_ = std::make_unique<FleetData>(fleetConfig(), kHistoryHours);
-  }
+  void initTestCase() { setUpCluster(); }
 
   void endToEndMatchesTheEngineAndTheLabels() {
     STACKLENS_REQUIRE_POSTGRES();
     const Names names;
-    cluster_->createTopic(names.input, 3);
+    createTopics(names);
     auto scratch = std::make_unique<test::ScratchDatabase>(test::postgresDsn().toStdString(), "mle2e");
     {
       connect::PgConnection db(scratch->dsn());
@@ -201,10 +67,10 @@ class TestMlService : public QObject {
     QVERIFY(patterns > 0);
 
     std::set<std::string> published;
-    for (const auto& message : test::drainTopic(cluster_->bootstrapServers(), names.anomalies, ref.anomalies.size(), 20s))
+    for (const auto& message : test::drainTopic(cluster_->bootstrapServers(), names.anomalies, 1, ref.anomalies.size(), 20s))
       published.insert(connect::decodeAnomaly(message.value).value->anomalyId);
     QCOMPARE(published, ref.anomalies);
-    QCOMPARE(test::drainTopic(cluster_->bootstrapServers(), names.patterns, std::size_t(patterns), 20s).size(),
+    QCOMPARE(test::drainTopic(cluster_->bootstrapServers(), names.patterns, 1, std::size_t(patterns), 20s).size(),
              std::size_t(patterns));
 
     QCOMPARE(status, 200);
@@ -242,7 +108,7 @@ class TestMlService : public QObject {
   void badMessagesGoToTheDeadLetterTopicAndTheRestIsProcessed() {
     STACKLENS_REQUIRE_POSTGRES();
     const Names names;
-    cluster_->createTopic(names.input, 3);
+    createTopics(names);
     auto scratch = historyDatabase("mldlq", test::postgresDsn().toStdString());
     MlServiceProcess service(settings(names, scratch->dsn()));
     QVERIFY2(service.start(), qPrintable(service.log().right(3000)));
@@ -279,7 +145,7 @@ class TestMlService : public QObject {
 
     connect::PgConnection db(scratch->dsn());
     QCOMPARE(queryIds(db, "SELECT anomaly_id FROM ml_anomalies"), fullReference(service).anomalies);
-    const auto dead = test::drainTopic(cluster_->bootstrapServers(), names.deadLetters, bad.size(), 20s, 500ms);
+    const auto dead = test::drainTopic(cluster_->bootstrapServers(), names.deadLetters, 1, bad.size(), 20s, 500ms);
     QCOMPARE(dead.size(), bad.size());
     QStringList reasons;
     for (const auto& message : dead) {
@@ -294,7 +160,7 @@ class TestMlService : public QObject {
   void sigtermDrainsCommitsAndLeaves() {
     STACKLENS_REQUIRE_POSTGRES();
     const Names names;
-    cluster_->createTopic(names.input, 3);
+    createTopics(names);
     auto scratch = historyDatabase("mlterm", test::postgresDsn().toStdString());
     MlServiceProcess service(settings(names, scratch->dsn()));
     QVERIFY2(service.start(), qPrintable(service.log().right(3000)));
@@ -320,115 +186,10 @@ class TestMlService : public QObject {
     QCOMPARE(queryIds(db, "SELECT anomaly_id FROM ml_anomalies"), fullReference(service).anomaliesOf(processed));
   }
 
-  void killNineMidStreamThenRestartLosesAndDuplicatesNothing() {
-    STACKLENS_REQUIRE_POSTGRES();
-    const Names names;
-    cluster_->createTopic(names.input, 3);
-    auto scratch = historyDatabase("mlkill", test::postgresDsn().toStdString());
-    auto first = std::make_unique<MlServiceProcess>(settings(names, scratch->dsn()));
-    QVERIFY2(first->start(), qPrintable(first->log()));
-    QVERIFY2(first->waitAssigned(), qPrintable(first->log()));
-    std::thread producer([&] { produceStream(names.input, 200); });
-    QVERIFY(test::waitFor([&] { return first->metric("stacklens_messages_in_total") >= 100; }, 20s));
-    first->kill();
-    QCOMPARE(first->waitExit(), -1);
-    producer.join();
-    const Reference ref = fullReference(*first);
-
-    const std::set<std::string> left = uncommitted(names.input, names.group);
-    std::set<std::string> committed;
-    for (const auto& sample : data_->stream)
-      if (!left.contains(test::messageKey(sample.metrics))) committed.insert(test::messageKey(sample.metrics));
-    QVERIFY(committed.size() >= 100 && !left.empty());
-
-    MlServiceProcess second(settings(names, scratch->dsn()));
-    QVERIFY2(second.start(), qPrintable(second.log()));
-    QVERIFY2(waitProcessed(second, double(left.size())), qPrintable(second.log()));
-    second.terminate();
-    QCOMPARE(second.waitExit(), 0);
-
-    // The restarted instance trains afresh on the history before its first message of a service.
-    const connect::ServiceConfig config = second.config();
-    const Reference restarted = test::referenceRun(*data_, config.pipelineConfig(), config.ml.historyDays,
-                                                   [&](const core::ServiceMetrics& m) { return left.contains(test::messageKey(m)); });
-    std::set<std::string> expected = ref.anomaliesOf(committed);
-    expected.insert(restarted.anomalies.begin(), restarted.anomalies.end());
-    std::set<std::string> possible = ref.anomalies;  // written before the kill but not committed
-    possible.insert(restarted.anomalies.begin(), restarted.anomalies.end());
-    connect::PgConnection db(scratch->dsn());
-    const std::set<std::string> rows = queryIds(db, "SELECT anomaly_id FROM ml_anomalies");
-    QCOMPARE(std::size_t(test::scalarOf(db, "SELECT count(*) FROM ml_anomalies")), rows.size());
-    for (const auto& id : expected) QVERIFY2(rows.contains(id), id.c_str());
-    for (const auto& id : rows) QVERIFY2(possible.contains(id), id.c_str());
-    QVERIFY(expected.size() >= 5);
-  }
-
-  void postgresRestartMidStream() {
-    test::ThrowawayPostgres postgres;
-    if (!postgres.isReady()) {
-      if (test::underCi()) QFAIL(qPrintable(postgres.error()));
-      QSKIP(qPrintable(postgres.error()));
-    }
-    const Names names;
-    cluster_->createTopic(names.input, 3);
-    {
-      connect::PgConnection db(postgres.dsn());
-      connect::MigrationRunner().migrate(db);
-      connect::PgSettings pg;
-      pg.dsn = postgres.dsn();
-      pg.poolMin = 1;
-      connect::PgStore(pg).writeMetrics(data_->table);
-    }
-    MlServiceProcess service(settings(names, postgres.dsn()));
-    QVERIFY2(service.start(), qPrintable(service.log().right(3000)));
-    QVERIFY2(service.waitAssigned(), qPrintable(service.log().right(3000)));
-    std::thread producer([&] { produceStream(names.input, 200); });
-    QVERIFY(test::waitFor([&] { return service.metric("stacklens_messages_in_total") >= 100; }, 20s));
-    QVERIFY(postgres.stop(test::ThrowawayPostgres::StopMode::kImmediate));
-    std::this_thread::sleep_for(1500ms);
-    const double duringOutage = service.metric("stacklens_messages_in_total");
-    QVERIFY(postgres.start());
-    producer.join();
-    QVERIFY(waitProcessed(service, double(data_->stream.size())));
-    const double retries = service.metric("stacklens_pg_retries_total");
-    service.terminate();
-    QCOMPARE(service.waitExit(), 0);
-    QVERIFY(duringOutage < double(data_->stream.size()));
-    QVERIFY(retries > 0);
-    connect::PgConnection db(postgres.dsn());
-    QCOMPARE(queryIds(db, "SELECT anomaly_id FROM ml_anomalies"), fullReference(service).anomalies);
-  }
-
-  void brokersDownThenUp() {
-    STACKLENS_REQUIRE_POSTGRES();
-    const Names names;
-    cluster_->createTopic(names.input, 3);
-    auto scratch = historyDatabase("mlbroker", test::postgresDsn().toStdString());
-    MlServiceProcess service(settings(names, scratch->dsn()));
-    QVERIFY2(service.start(), qPrintable(service.log().right(3000)));
-    QVERIFY2(service.waitAssigned(), qPrintable(service.log().right(3000)));
-    std::thread producer([&] { produceStream(names.input, 200); });
-    QVERIFY(test::waitFor([&] { return service.metric("stacklens_messages_in_total") >= 100; }, 20s));
-    for (int broker = 1; broker <= cluster_->brokerCount(); ++broker) cluster_->setBrokerDown(broker);
-    std::this_thread::sleep_for(3s);
-    for (int broker = 1; broker <= cluster_->brokerCount(); ++broker) cluster_->setBrokerUp(broker);
-    producer.join();
-    QVERIFY2(waitProcessed(service, double(data_->stream.size())), qPrintable(service.log().right(3000)));
-    service.terminate();
-    QCOMPARE(service.waitExit(), 0);
-    connect::PgConnection db(scratch->dsn());
-    const Reference ref = fullReference(service);
-    QCOMPARE(queryIds(db, "SELECT anomaly_id FROM ml_anomalies"), ref.anomalies);
-    std::set<std::string> published;
-    for (const auto& message : test::drainTopic(cluster_->bootstrapServers(), names.anomalies, ref.anomalies.size(), 20s))
-      published.insert(connect::decodeAnomaly(message.value).value->anomalyId);
-    QCOMPARE(published, ref.anomalies);
-  }
-
   void twoInstancesShareThePartitionsAndWriteWhatOneWould() {
     STACKLENS_REQUIRE_POSTGRES();
     const Names names;
-    cluster_->createTopic(names.input, 3);
+    createTopics(names);
     auto scratch = historyDatabase("mltwo", test::postgresDsn().toStdString());
     MlServiceProcess a(settings(names, scratch->dsn()));
     MlServiceProcess b(settings(names, scratch->dsn()));
