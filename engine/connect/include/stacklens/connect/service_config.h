@@ -73,6 +73,8 @@ struct AlerterSettings {
   int refitEveryHours = 24;     ///< hours of new data between estimations (refreshed in between)
   double alertProbability = 0.5;
   int capacityHorizonHours = 24 * 30;
+  int batchSize = 100;  ///< anomalies processed, written and committed together
+  int batchTimeoutMs = 20;
   /// [alerter.thresholds]: metric = alert threshold (the original system's defaults).
   std::map<std::string, double> thresholds = core::pipeline::defaultAlertThresholds();
   /// [alerter.capacity]: metric = capacity limit for capacity forecasts.
