@@ -13,10 +13,10 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <random>
 #include <set>
 #include <thread>
 
+#include "alerter_support.h"
 #include "kafka_test_helpers.h"
 #include "pg_test_helpers.h"
 #include "scratch_database.h"
@@ -42,55 +42,27 @@ constexpr int kFirst = 167;  // the first anomalies' hour: a week of history bef
 
 // "api": the error rate climbs towards 5 % and crosses it about 8 hours after kFirst; "db": steady.
 std::vector<core::ServiceMetrics> historyRows() {
-  std::mt19937_64 rng(5);
-  std::normal_distribution<double> noise(0, 1);
-  std::vector<core::ServiceMetrics> rows;
-  for (const std::string service : {"api", "db"})
-    for (int t = 0; t < kHours; ++t) {
-      core::ServiceMetrics m;
-      m.service = service;
-      m.timestamp = kStart + t * kHour;
-      m.errorRate = std::max(0.0, (service == "api" ? 0.8 + 0.024 * t : 0.5) + 0.05 * noise(rng));
-      m.latencyMeanMs = 100 + 10 * std::sin(2 * M_PI * t / 24) + 2 * noise(rng);
-      m.latencyP95Ms = 2 * m.latencyMeanMs;
-      m.latencyP99Ms = 3 * m.latencyMeanMs;
-      m.totalRequests = 10000 + 2000 * std::sin(2 * M_PI * t / 24) + 100 * noise(rng);
-      m.uniqueUsers = m.totalRequests / 10;
-      m.uniqueIps = m.uniqueUsers / 2;
-      m.riskScore = 0.2;
-      rows.push_back(m);
-    }
+  auto rows = test::syntheticHistory(
+      "api", kStart, kHours, [](int t) { return 0.8 + 0.024 * t; },
+      [](int t) { return 100 + 10 * std::sin(2 * M_PI * t / 24); }, 5);
+  const auto db = test::syntheticHistory(
+      "db", kStart, kHours, [](int) { return 0.5; }, [](int t) { return 100 + 10 * std::sin(2 * M_PI * t / 24); }, 6);
+  rows.insert(rows.end(), db.begin(), db.end());
   return rows;
 }
 
+// The anomaly ml-service would emit for the row of `service` at `t`.
 core::AnomalyRecord anomalyAt(const std::vector<core::ServiceMetrics>& rows, const std::string& service,
                               core::EpochSeconds t, core::AnomalyType type) {
-  core::AnomalyRecord a;
-  a.service = service;
-  a.timestamp = t;
-  a.type = type;
-  a.anomalyId = core::makeAnomalyId(service, t, type);
-  a.severity = core::Severity::kHigh;
-  a.confidence = 0.9;
-  a.anomalyScore = 0.9;
-  a.detectionMethods = {"isolation_forest", "dbscan"};
+  std::map<std::string, double> values;
   for (const auto& m : rows)
     if (m.service == service && m.timestamp == t)
       for (std::size_t i = 0; i < core::kFeatureCount; ++i)
-        a.metricValues[std::string(core::kFeatureNames[i])] = m.features()[i];
+        values[std::string(core::kFeatureNames[i])] = m.features()[i];
+  core::AnomalyRecord a = test::makeAnomaly(service, t, type, values);
+  a.detectionMethods = {"isolation_forest", "dbscan"};
   a.description = "test anomaly";
   return a;
-}
-
-// What the service does per anomaly, in-process: read the requested window, hand it over, process.
-core::pipeline::PredictiveOutput feed(core::pipeline::PredictivePipeline& p, const std::vector<core::ServiceMetrics>& rows,
-                                      const core::AnomalyRecord& a) {
-  const core::pipeline::HistoryRequest need = p.historyNeeded(a);
-  std::vector<core::ServiceMetrics> window;
-  for (const auto& m : rows)
-    if (m.service == need.service && m.timestamp > need.from && m.timestamp <= need.to) window.push_back(m);
-  p.addHistory(need.service, need.from, need.to, window);
-  return p.process(a);
 }
 
 std::string httpGet(int port, const std::string& path) {
@@ -225,7 +197,7 @@ class TestPredictiveAlerter : public QObject {
     std::set<std::string> expectedAlerts;
     std::size_t expectedForecasts = 0, firstRunForecasts = 0;
     auto expect = [&](core::pipeline::PredictivePipeline& p, const core::AnomalyRecord& a) {
-      const auto out = feed(p, rows, a);
+      const auto out = test::feedPipeline(p, rows, a);
       for (const auto& alert : out.alerts) expectedAlerts.insert(alert.alertId);
       expectedForecasts += out.forecasts.size();
       return out;
