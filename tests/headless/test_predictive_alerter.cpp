@@ -26,6 +26,7 @@
 #include "stacklens/connect/service_config.h"
 #include "stacklens/core/pipeline/predictive_pipeline.h"
 #include "test_servers.h"
+#include "throwaway_postgres.h"
 
 // After the engine headers: <resolv.h>, which httplib includes, defines _res, an Eigen parameter name.
 #include <httplib.h>
@@ -65,11 +66,12 @@ core::AnomalyRecord anomalyAt(const std::vector<core::ServiceMetrics>& rows, con
   return a;
 }
 
-std::string httpGet(int port, const std::string& path) {
+std::string httpGet(int port, const std::string& path, int* status = nullptr) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(1);
   client.set_read_timeout(5);
   const auto response = client.Get(path);
+  if (status) *status = response ? response->status : -1;
   return response ? response->body : std::string();
 }
 
@@ -133,6 +135,30 @@ class AlerterProcess {
   QString log_;
 };
 
+// The service's variables and configuration for one test's topics, group and database.
+struct Setup {
+  std::string prefix = test::uniqueName("alerter");
+  std::string input = prefix + "-anomalies", alerts = prefix + "-alerts", dlq = prefix + "-dlq";
+  std::map<std::string, std::string> variables;
+  std::string toml;
+  Setup(const std::string& bootstrap, const std::string& dsn) {
+    variables = {{"STACKLENS_KAFKA_BOOTSTRAP_SERVERS", bootstrap},
+                 {"STACKLENS_KAFKA_GROUP_ID", prefix + "-group"},
+                 {"STACKLENS_POSTGRES_DSN", dsn}};
+    toml = "[kafka.properties]\n\"session.timeout.ms\" = \"6000\"\n"
+           "[postgres]\npool_min = 1\npool_max = 2\n"
+           "[alerter]\ninput_topic = \"" + input + "\"\nalerts_topic = \"" + alerts + "\"\ndead_letter_topic = \"" +
+           dlq + "\"\norder = \"1,1,1\"\nbatch_size = 2\n";
+  }
+};
+
+void produce(const std::string& bootstrap, const std::string& topic,
+             const std::vector<std::pair<std::string, std::string>>& messages) {
+  connect::KafkaProducer producer({{"bootstrap.servers", bootstrap}, {"linger.ms", "1"}});
+  for (const auto& [key, value] : messages) producer.produce(topic, key, value);
+  QCOMPARE(producer.flush(30s), 0);
+}
+
 }  // namespace
 
 class TestPredictiveAlerter : public QObject {
@@ -179,19 +205,10 @@ class TestPredictiveAlerter : public QObject {
       settings.poolMin = 1;
       connect::PgStore(settings).writeMetrics(rows);
     }
-    const std::string prefix = test::uniqueName("alerter");
-    const std::string input = prefix + "-anomalies", alerts = prefix + "-alerts", dlq = prefix + "-dlq";
-    const std::map<std::string, std::string> variables = {{"STACKLENS_KAFKA_BOOTSTRAP_SERVERS", bootstrap},
-                                                          {"STACKLENS_KAFKA_GROUP_ID", prefix + "-group"},
-                                                          {"STACKLENS_POSTGRES_DSN", scratch.dsn()}};
-    const std::string toml = "[kafka.properties]\n\"session.timeout.ms\" = \"6000\"\n"
-                             "[postgres]\npool_min = 1\npool_max = 2\n"
-                             "[alerter]\ninput_topic = \"" + input + "\"\nalerts_topic = \"" + alerts +
-                             "\"\ndead_letter_topic = \"" + dlq + "\"\norder = \"1,1,1\"\nbatch_size = 2\n";
-
+    const Setup setup(bootstrap, scratch.dsn());
     // The reference: the same pipeline in-process, a fresh one for the second instance (which
     // reads the first one's open alerts back).
-    AlerterProcess first(variables, toml);
+    AlerterProcess first(setup.variables, setup.toml);
     const core::pipeline::PredictivePipelineConfig config = connect::alerterPipelineConfig(first.config());
     core::pipeline::PredictivePipeline reference(config);
     std::set<std::string> expectedAlerts;
@@ -219,17 +236,14 @@ class TestPredictiveAlerter : public QObject {
     QCOMPARE(expect(restarted, hit).materialized.size(), std::size_t{1});
 
     // Run 1: three anomalies with two bad messages among them.
-    {
-      connect::KafkaProducer producer({{"bootstrap.servers", bootstrap}, {"linger.ms", "1"}});
-      producer.produce(input, "api", connect::encodeAnomaly(firstRun[0]));
-      producer.produce(input, "db", "{not json");
-      QJsonObject meteor = QJsonDocument::fromJson(QByteArray::fromStdString(connect::encodeAnomaly(firstRun[1]))).object();
-      meteor["anomaly_type"] = "meteor";
-      producer.produce(input, "db", QJsonDocument(meteor).toJson(QJsonDocument::Compact).toStdString());
-      producer.produce(input, "db", connect::encodeAnomaly(firstRun[1]));
-      producer.produce(input, "db", connect::encodeAnomaly(firstRun[2]));
-      QCOMPARE(producer.flush(30s), 0);
-    }
+    QJsonObject meteor = QJsonDocument::fromJson(QByteArray::fromStdString(connect::encodeAnomaly(firstRun[1]))).object();
+    meteor["anomaly_type"] = "meteor";
+    produce(bootstrap, setup.input,
+            {{"api", connect::encodeAnomaly(firstRun[0])},
+             {"db", "{not json"},
+             {"db", QJsonDocument(meteor).toJson(QJsonDocument::Compact).toStdString()},
+             {"db", connect::encodeAnomaly(firstRun[1])},
+             {"db", connect::encodeAnomaly(firstRun[2])}});
     QVERIFY2(first.start(), qPrintable(first.log()));
     QVERIFY2(test::waitFor([&] { return first.metric("stacklens_messages_in_total") >= 5; }, 60s), qPrintable(first.log()));
     QVERIFY2(test::waitFor([&] { return test::scalarOf(db, "SELECT count(*) FROM ml_forecasts") ==
@@ -244,6 +258,9 @@ class TestPredictiveAlerter : public QObject {
     QVERIFY(metrics.find("stacklens_forecast_seconds_bucket") != std::string::npos);
     QVERIFY(metrics.find("stacklens_message_latency_seconds_bucket") != std::string::npos);
     QVERIFY(metrics.find("stacklens_consumer_lag") != std::string::npos);
+    int status = 0;
+    httpGet(first.port(), "/readyz", &status);
+    QCOMPARE(status, 200);
     first.terminate();  // SIGTERM: drains, commits, leaves the group
     QCOMPARE(first.waitExit(), 0);
     // One JSON object per log line.
@@ -254,12 +271,8 @@ class TestPredictiveAlerter : public QObject {
 
     // Run 2: a new instance in the same group sees only the new message, and the alert restored
     // from the table materializes.
-    {
-      connect::KafkaProducer producer({{"bootstrap.servers", bootstrap}, {"linger.ms", "1"}});
-      producer.produce(input, "api", connect::encodeAnomaly(hit));
-      QCOMPARE(producer.flush(30s), 0);
-    }
-    AlerterProcess second(variables, toml);
+    produce(bootstrap, setup.input, {{"api", connect::encodeAnomaly(hit)}});
+    AlerterProcess second(setup.variables, setup.toml);
     QVERIFY2(second.start(), qPrintable(second.log()));
     QVERIFY2(test::waitFor([&] { return test::scalarOf(db, "SELECT count(*) FROM ml_predictive_alerts WHERE materialized") == 1 &&
                                         test::scalarOf(db, "SELECT count(*) FROM ml_forecasts") ==
@@ -288,7 +301,7 @@ class TestPredictiveAlerter : public QObject {
     QCOMPARE(test::scalarOf(db, "SELECT count(DISTINCT (service, created_at)) FROM ml_forecasts"), 4LL);
 
     // The topics: one message per alert, keyed by service; the two bad messages with their reasons.
-    const auto published = test::drainTopic(bootstrap, alerts, expectedAlerts.size(), 20s, 1s);
+    const auto published = test::drainTopic(bootstrap, setup.alerts, expectedAlerts.size(), 20s, 1s);
     std::set<std::string> publishedIds;
     for (const auto& message : published) {
       const auto alert = connect::decodePredictiveAlert(message.value);
@@ -298,13 +311,71 @@ class TestPredictiveAlerter : public QObject {
     }
     QCOMPARE(published.size(), expectedAlerts.size());
     QCOMPARE(publishedIds, expectedAlerts);
-    const auto dead = test::drainTopic(bootstrap, dlq, 2, 20s, 1s);
+    const auto dead = test::drainTopic(bootstrap, setup.dlq, 2, 20s, 1s);
     QCOMPARE(dead.size(), std::size_t{2});
     QStringList reasons;
     for (const auto& message : dead)
       reasons << QJsonDocument::fromJson(QByteArray::fromStdString(message.value)).object()["reason"].toString();
     QVERIFY2(reasons[0].startsWith("bad JSON"), qPrintable(reasons[0]));
     QCOMPARE(reasons[1], QString("field 'anomaly_type': unknown type 'meteor'"));
+  }
+
+  // The database goes away while anomalies arrive: the history reads and the writes wait for it,
+  // the service stays up (not ready), and nothing is lost once it is back.
+  void postgresRestartMidStream() {
+    STACKLENS_REQUIRE_KAFKA();
+    test::ThrowawayPostgres postgres;
+    if (!postgres.isReady()) {
+      if (test::underCi()) QFAIL(qPrintable(postgres.error()));
+      QSKIP(qPrintable(postgres.error()));
+    }
+    const std::string bootstrap = test::kafkaBootstrap().toStdString();
+    const std::vector<core::ServiceMetrics> rows = historyRows();
+    {
+      connect::PgConnection db(postgres.dsn());
+      connect::MigrationRunner().migrate(db);
+      connect::PgSettings settings;
+      settings.dsn = postgres.dsn();
+      settings.poolMin = 1;
+      connect::PgStore(settings).writeMetrics(rows);
+    }
+    const Setup setup(bootstrap, postgres.dsn());
+    AlerterProcess alerter(setup.variables, setup.toml);
+    QVERIFY2(alerter.start(), qPrintable(alerter.log()));
+    produce(bootstrap, setup.input,
+            {{"api", connect::encodeAnomaly(anomalyAt(rows, "api", kStart + kFirst * kHour, core::AnomalyType::kErrorSpike))}});
+    auto count = [&](const char* sql) {
+      try {
+        connect::PgConnection db(postgres.dsn());
+        return test::scalarOf(db, sql);
+      } catch (const connect::PgError&) {
+        return -1LL;
+      }
+    };
+    QVERIFY2(test::waitFor([&] { return count("SELECT count(*) FROM ml_predictive_alerts") == 1; }, 60s),
+             qPrintable(alerter.log()));
+
+    QVERIFY(postgres.stop(test::ThrowawayPostgres::StopMode::kImmediate));
+    // db is new to this instance: its first anomaly needs a history read (and its open alerts).
+    produce(bootstrap, setup.input,
+            {{"db", connect::encodeAnomaly(anomalyAt(rows, "db", kStart + kFirst * kHour, core::AnomalyType::kOutlier))},
+             {"api", connect::encodeAnomaly(
+                         anomalyAt(rows, "api", kStart + (kFirst + 1) * kHour, core::AnomalyType::kOutlier))}});
+    std::this_thread::sleep_for(3s);
+    QVERIFY2(alerter.running(), qPrintable(alerter.log()));
+    int status = 0;
+    const std::string readiness = httpGet(alerter.port(), "/readyz", &status);
+    QCOMPARE(status, 503);
+    QVERIFY2(readiness.find("postgres") != std::string::npos, readiness.c_str());
+    QVERIFY(alerter.metric("stacklens_messages_in_total") < 3);  // nothing committed without its rows
+    QVERIFY(postgres.start());
+    QVERIFY2(test::waitFor([&] { return count("SELECT count(DISTINCT (service, created_at)) FROM ml_forecasts") == 3; },
+                           60s),
+             qPrintable(alerter.log()));
+    QVERIFY(test::waitFor([&] { return alerter.metric("stacklens_messages_in_total") == 3; }, 20s));
+    QCOMPARE(count("SELECT count(*) FROM ml_forecasts"), 3LL * 5 * 24);
+    alerter.terminate();
+    QCOMPARE(alerter.waitExit(), 0);
   }
 };
 
