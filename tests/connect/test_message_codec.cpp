@@ -94,6 +94,9 @@ class TestMessageCodec : public QObject {
     QTest::newRow("window") << QString::fromStdString(withField("window", "\"1 hour\""))
                             << "field 'window': '1 hour' is not a window";
     QTest::newRow("NaN literal") << QString(kContractExample).replace("0.3", "NaN") << "bad JSON";
+    // nlohmann reports a number beyond double's range as out_of_range, not as a parse error.
+    QTest::newRow("overflowing number") << QString(kContractExample).replace("0.3", "1e400")
+                                        << "bad JSON: [json.exception.out_of_range.406] number overflow";
   }
   void rejectsInvalidWithTheReason() {
     QFETCH(QString, payload);

@@ -19,17 +19,17 @@ inline std::string uniqueName(const std::string& prefix) {
   return prefix + "-" + std::to_string(random() % 100000000);
 }
 
-/// Reads `topic` from the beginning (a fresh group) until `expected` messages arrived or `limit`
-/// passed; then for `settle` longer, to catch messages beyond the expected count.
+/// Reads partitions 0..partitions-1 of `topic` from the beginning (assigned, no group to join)
+/// until `expected` messages arrived or `limit` passed; then for `settle` longer, to catch
+/// messages beyond the expected count.
 inline std::vector<connect::KafkaMessage> drainTopic(const std::string& bootstrap, const std::string& topic,
-                                                     std::size_t expected, std::chrono::milliseconds limit,
+                                                     int partitions, std::size_t expected,
+                                                     std::chrono::milliseconds limit,
                                                      std::chrono::milliseconds settle = std::chrono::milliseconds(0)) {
   connect::KafkaConsumer consumer({{"bootstrap.servers", bootstrap},
                                    {"group.id", uniqueName("drain")},
-                                   {"auto.offset.reset", "earliest"},
-                                   {"enable.auto.commit", "false"},
-                                   {"session.timeout.ms", "6000"}});
-  consumer.subscribe({topic});
+                                   {"enable.auto.commit", "false"}});
+  consumer.assign(topic, partitions);
   std::vector<connect::KafkaMessage> received;
   auto deadline = std::chrono::steady_clock::now() + limit;
   bool settling = false;
@@ -40,8 +40,21 @@ inline std::vector<connect::KafkaMessage> drainTopic(const std::string& bootstra
       deadline = std::chrono::steady_clock::now() + settle;
     }
   }
-  consumer.close();
   return received;
+}
+
+/// The messages of `topic` (partitions 0..partitions-1) that `group` has not committed yet.
+inline std::vector<connect::KafkaMessage> uncommittedMessages(const std::string& bootstrap, const std::string& topic,
+                                                              int partitions, const std::string& group) {
+  std::vector<std::int64_t> committed;
+  {
+    connect::KafkaConsumer reader({{"bootstrap.servers", bootstrap}, {"group.id", group}, {"enable.auto.commit", "false"}});
+    committed = reader.committed(topic, partitions, std::chrono::seconds(10));
+  }
+  std::vector<connect::KafkaMessage> left;
+  for (auto& message : drainTopic(bootstrap, topic, partitions, SIZE_MAX, std::chrono::seconds(2)))
+    if (message.offset >= committed[static_cast<std::size_t>(message.partition)]) left.push_back(std::move(message));
+  return left;
 }
 
 /// A TCP port of 127.0.0.1 that was free a moment ago.

@@ -122,6 +122,30 @@ void KafkaConsumer::subscribe(const std::vector<std::string>& topics) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw KafkaError(std::string("subscribing: ") + rd_kafka_err2str(err));
 }
 
+void KafkaConsumer::assign(const std::string& topic, int partitions, std::int64_t offset) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = offset;
+  const rd_kafka_resp_err_t err = rd_kafka_assign(handle_.get(), list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw KafkaError(std::string("assigning: ") + rd_kafka_err2str(err));
+  assigned_->store(partitions);
+}
+
+std::vector<std::int64_t> KafkaConsumer::committed(const std::string& topic, int partitions,
+                                                   std::chrono::milliseconds timeout) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list, topic.c_str(), p);
+  const rd_kafka_resp_err_t err = rd_kafka_committed(handle_.get(), list, static_cast<int>(timeout.count()));
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(partitions), -1);
+  for (int i = 0; i < list->cnt; ++i)
+    if (list->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR && list->elems[i].offset >= 0)
+      offsets[static_cast<std::size_t>(list->elems[i].partition)] = list->elems[i].offset;
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw KafkaError(std::string("reading committed offsets: ") + rd_kafka_err2str(err));
+  return offsets;
+}
+
 std::optional<KafkaMessage> KafkaConsumer::poll(std::chrono::milliseconds timeout) {
   using Message = std::unique_ptr<rd_kafka_message_t, decltype(&rd_kafka_message_destroy)>;
   Message message(rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())),

@@ -48,7 +48,7 @@ std::optional<json> parseObject(std::string_view payload, std::string& error) {
   json document;
   try {
     document = json::parse(payload);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     error = std::string("bad JSON: ") + e.what();
     return std::nullopt;
   }

@@ -77,6 +77,8 @@ struct ServiceRuntime::Loop {
   Counter& batches;
   Gauge& lag;
   Gauge& assigned;
+  Counter& pgRetries;
+  std::uint64_t pgRetriesSeen = 0;
   Histogram& latency;
   Histogram& batchSeconds;
   std::optional<Clock::time_point> stopDeadline;
@@ -92,6 +94,8 @@ struct ServiceRuntime::Loop {
         batches(r.metrics_.counter("stacklens_batches_total", "Batches processed, written and committed")),
         lag(r.metrics_.gauge("stacklens_consumer_lag", "Messages behind the end of the assigned partitions")),
         assigned(r.metrics_.gauge("stacklens_assigned_partitions", "Input partitions assigned to this instance")),
+        pgRetries(r.metrics_.counter("stacklens_pg_retries_total",
+                                   "PostgreSQL transactions repeated by the store after losing the server")),
         latency(r.metrics_.histogram("stacklens_message_latency_seconds",
                                      "From the message's timestamp until its outputs are durable and committed",
                                      latencyBucketsSeconds())),
@@ -203,11 +207,14 @@ struct ServiceRuntime::Loop {
       if (message.timestampMs >= 0) latency.observe(static_cast<double>(nowMs - message.timestampMs) / 1000.0);
   }
 
-  void updateLag() {
+  void updateGauges() {
     if (Clock::now() - lagUpdatedAt < kLagInterval) return;
     lagUpdatedAt = Clock::now();
     lag.set(static_cast<double>(runtime.consumer_->lag()));
     assigned.set(runtime.consumer_->assignedPartitions());
+    const std::uint64_t retried = runtime.store_->statistics().retries;
+    pgRetries.increment(static_cast<double>(retried - pgRetriesSeen));
+    pgRetriesSeen = retried;
   }
 
   // Leaves the group on every way out: a member that failed should hand its partitions over at
@@ -239,7 +246,7 @@ struct ServiceRuntime::Loop {
         if (!commit()) return 1;
         observe(batch, started, out.deadLetters());
       }
-      updateLag();
+      updateGauges();
     }
     spdlog::info("stop requested: finishing");
     BatchOutput out(runtime.identity_.deadLetterTopic);

@@ -82,6 +82,15 @@ class KafkaConsumer {
 
   void subscribe(const std::vector<std::string>& topics);
 
+  /// Instead of subscribing: reads partitions 0..partitions-1 of `topic` from `offset` (default:
+  /// the beginning) without joining the group. Throws KafkaError.
+  void assign(const std::string& topic, int partitions, std::int64_t offset = kBeginning);
+  static constexpr std::int64_t kBeginning = -2;  ///< RD_KAFKA_OFFSET_BEGINNING
+
+  /// The group's committed offset of each partition 0..partitions-1 of `topic` (-1: none), asked
+  /// from the group coordinator without joining. Throws KafkaError.
+  std::vector<std::int64_t> committed(const std::string& topic, int partitions, std::chrono::milliseconds timeout);
+
   /// Returns the next message, or nullopt when none arrived within `timeout`. Partition EOF and
   /// transient broker errors are not messages; fatal errors throw KafkaError.
   std::optional<KafkaMessage> poll(std::chrono::milliseconds timeout);
