@@ -40,6 +40,7 @@ constexpr core::EpochSeconds kHour = 3600;
 constexpr core::EpochSeconds kStart = 1767225600;  // 2026-01-01T00:00:00Z
 constexpr int kHours = 200;
 constexpr int kFirst = 167;  // the first anomalies' hour: a week of history before them
+constexpr int kAutoCreatedPartitions = 4;  // librdkafka's mock cluster creates topics with 4
 
 // "api": the error rate climbs towards 5 % and crosses it about 8 hours after kFirst; "db": steady.
 std::vector<core::ServiceMetrics> historyRows() {
@@ -301,7 +302,7 @@ class TestPredictiveAlerter : public QObject {
     QCOMPARE(test::scalarOf(db, "SELECT count(DISTINCT (service, created_at)) FROM ml_forecasts"), 4LL);
 
     // The topics: one message per alert, keyed by service; the two bad messages with their reasons.
-    const auto published = test::drainTopic(bootstrap, setup.alerts, expectedAlerts.size(), 20s, 1s);
+    const auto published = test::drainTopic(bootstrap, setup.alerts, kAutoCreatedPartitions, expectedAlerts.size(), 20s, 1s);
     std::set<std::string> publishedIds;
     for (const auto& message : published) {
       const auto alert = connect::decodePredictiveAlert(message.value);
@@ -311,7 +312,7 @@ class TestPredictiveAlerter : public QObject {
     }
     QCOMPARE(published.size(), expectedAlerts.size());
     QCOMPARE(publishedIds, expectedAlerts);
-    const auto dead = test::drainTopic(bootstrap, setup.dlq, 2, 20s, 1s);
+    const auto dead = test::drainTopic(bootstrap, setup.dlq, kAutoCreatedPartitions, 2, 20s, 1s);
     QCOMPARE(dead.size(), std::size_t{2});
     QStringList reasons;
     for (const auto& message : dead)
