@@ -18,6 +18,7 @@
 
 #include "alerter_support.h"
 #include "kafka_test_helpers.h"
+#include "ml_service_fixture.h"  // httpBody, metricValue
 #include "pg_test_helpers.h"
 #include "scratch_database.h"
 #include "stacklens/connect/message_codec.h"
@@ -27,9 +28,6 @@
 #include "stacklens/core/pipeline/predictive_pipeline.h"
 #include "test_servers.h"
 #include "throwaway_postgres.h"
-
-// After the engine headers: <resolv.h>, which httplib includes, defines _res, an Eigen parameter name.
-#include <httplib.h>
 
 using namespace std::chrono_literals;
 using namespace stacklens;
@@ -67,19 +65,14 @@ core::AnomalyRecord anomalyAt(const std::vector<core::ServiceMetrics>& rows, con
   return a;
 }
 
-std::string httpGet(int port, const std::string& path, int* status = nullptr) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(1);
-  client.set_read_timeout(5);
-  const auto response = client.Get(path);
-  if (status) *status = response ? response->status : -1;
-  return response ? response->body : std::string();
-}
-
-// The value of one sample ("name" or "name{labels}") in Prometheus text, or -1.
-double sampleValue(const std::string& text, const std::string& sample) {
-  const auto at = text.find("\n" + sample + " ");
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + sample.size() + 2));
+// Migrates the database and stores the history rows.
+void seedHistory(const std::string& dsn, const std::vector<core::ServiceMetrics>& rows) {
+  connect::PgConnection db(dsn);
+  connect::MigrationRunner().migrate(db);
+  connect::PgSettings settings;
+  settings.dsn = dsn;
+  settings.poolMin = 1;
+  connect::PgStore(settings).writeMetrics(rows);
 }
 
 // `stacklens predictive-alerter` as a child process, configured by a TOML file and STACKLENS_*
@@ -114,11 +107,11 @@ class AlerterProcess {
     process_.start(QStringLiteral(STACKLENS_BIN_DIR "/stacklens"),
                    {"predictive-alerter", "--config", QString::fromStdString(configPath_)});
     if (!process_.waitForStarted(5000)) return false;
-    return test::waitFor([&] { return running() && httpGet(port_, "/healthz") == "ok\n"; }, 30s);
+    return test::waitFor([&] { return running() && test::httpBody(port_, "/healthz") == "ok\n"; }, 30s);
   }
   bool running() const { return process_.state() == QProcess::Running; }
-  double metric(const std::string& sample) const { return sampleValue(httpGet(port_, "/metrics"), sample); }
-  std::string metrics() const { return httpGet(port_, "/metrics"); }
+  double metric(const std::string& sample) const { return test::metricValue(test::httpBody(port_, "/metrics"), sample); }
+  std::string metrics() const { return test::httpBody(port_, "/metrics"); }
   int port() const { return port_; }
   void terminate() { process_.terminate(); }
   int waitExit(int limitMs = 40000) {
@@ -197,15 +190,9 @@ class TestPredictiveAlerter : public QObject {
     STACKLENS_REQUIRE_KAFKA();
     const std::string bootstrap = test::kafkaBootstrap().toStdString();
     test::ScratchDatabase scratch(test::postgresDsn().toStdString(), "alerter");
-    connect::PgConnection db(scratch.dsn());
-    connect::MigrationRunner().migrate(db);
     const std::vector<core::ServiceMetrics> rows = historyRows();
-    {
-      connect::PgSettings settings;
-      settings.dsn = scratch.dsn();
-      settings.poolMin = 1;
-      connect::PgStore(settings).writeMetrics(rows);
-    }
+    seedHistory(scratch.dsn(), rows);
+    connect::PgConnection db(scratch.dsn());
     const Setup setup(bootstrap, scratch.dsn());
     // The reference: the same pipeline in-process, a fresh one for the second instance (which
     // reads the first one's open alerts back).
@@ -251,16 +238,16 @@ class TestPredictiveAlerter : public QObject {
                                         static_cast<long long>(firstRunForecasts); }, 30s),
              qPrintable(first.log()));
     const std::string metrics = first.metrics();
-    QCOMPARE(sampleValue(metrics, "stacklens_dlq_total"), 2.0);
-    QCOMPARE(sampleValue(metrics, "stacklens_forecasts_total"), 15.0);
-    QCOMPARE(sampleValue(metrics, "stacklens_predictive_alerts_total{event=\"threshold_breach\",severity=\"" +
+    QCOMPARE(test::metricValue(metrics, "stacklens_dlq_total"), 2.0);
+    QCOMPARE(test::metricValue(metrics, "stacklens_forecasts_total"), 15.0);
+    QCOMPARE(test::metricValue(metrics, "stacklens_predictive_alerts_total{event=\"threshold_breach\",severity=\"" +
                                       std::string(core::toString(predicted.severity)) + "\"}"),
              1.0);
     QVERIFY(metrics.find("stacklens_forecast_seconds_bucket") != std::string::npos);
     QVERIFY(metrics.find("stacklens_message_latency_seconds_bucket") != std::string::npos);
     QVERIFY(metrics.find("stacklens_consumer_lag") != std::string::npos);
     int status = 0;
-    httpGet(first.port(), "/readyz", &status);
+    test::httpBody(first.port(), "/readyz", &status);
     QCOMPARE(status, 200);
     first.terminate();  // SIGTERM: drains, commits, leaves the group
     QCOMPARE(first.waitExit(), 0);
@@ -332,14 +319,7 @@ class TestPredictiveAlerter : public QObject {
     }
     const std::string bootstrap = test::kafkaBootstrap().toStdString();
     const std::vector<core::ServiceMetrics> rows = historyRows();
-    {
-      connect::PgConnection db(postgres.dsn());
-      connect::MigrationRunner().migrate(db);
-      connect::PgSettings settings;
-      settings.dsn = postgres.dsn();
-      settings.poolMin = 1;
-      connect::PgStore(settings).writeMetrics(rows);
-    }
+    seedHistory(postgres.dsn(), rows);
     const Setup setup(bootstrap, postgres.dsn());
     AlerterProcess alerter(setup.variables, setup.toml);
     QVERIFY2(alerter.start(), qPrintable(alerter.log()));
@@ -365,7 +345,7 @@ class TestPredictiveAlerter : public QObject {
     std::this_thread::sleep_for(3s);
     QVERIFY2(alerter.running(), qPrintable(alerter.log()));
     int status = 0;
-    const std::string readiness = httpGet(alerter.port(), "/readyz", &status);
+    const std::string readiness = test::httpBody(alerter.port(), "/readyz", &status);
     QCOMPARE(status, 503);
     QVERIFY2(readiness.find("postgres") != std::string::npos, readiness.c_str());
     QVERIFY(alerter.metric("stacklens_messages_in_total") < 3);  // nothing committed without its rows
