@@ -299,6 +299,7 @@ class TestPredictivePipeline : public QObject {
   void automaticOrdersAreSeasonalAndSearchedDaily() {
     PredictivePipelineConfig c = onlyErrorRate(std::nullopt);
     c.thresholds = {{"latency_mean_ms", 500}};
+    c.orderSearchSeconds = 0;  // unbounded: the same model as the engine's own search below
     PredictivePipeline p(c);
     const auto rows = steady("api", 300);
     const EpochSeconds t = kStart + 200 * kHour;

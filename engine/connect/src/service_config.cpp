@@ -267,6 +267,11 @@ std::vector<ConfigKey> buildKeys() {
              "Hours of new data before orders (auto) and coefficients are estimated again; in between each new "
              "hour only updates the model's state (0: estimate every hour)",
              &C::alerter, &AlerterSettings::refitEveryHours, 0, 24 * 365),
+      {"alerter.order_search_seconds", "Bound of one automatic order search, seconds (0: none)",
+       [](const C& c) { return preciseDouble(c.alerter.orderSearchSeconds); },
+       [](C& c, const std::string& text) {
+         c.alerter.orderSearchSeconds = parseDouble("alerter.order_search_seconds", text, 0, 3600);
+       }},
       {"alerter.alert_probability", "Raise a predictive alert at this breach probability or more",
        [](const C& c) { return preciseDouble(c.alerter.alertProbability); },
        [](C& c, const std::string& text) {
@@ -378,6 +383,7 @@ core::pipeline::PredictivePipelineConfig alerterPipelineConfig(const ServiceConf
   p.seasonalPeriod = alerter.season;
   p.minSamples = alerter.minSamples;
   p.refitEveryHours = alerter.refitEveryHours;
+  p.orderSearchSeconds = alerter.orderSearchSeconds;
   p.horizon = alerter.horizon;
   p.level = alerter.level;
   p.thresholds = alerter.thresholds;

@@ -157,6 +157,7 @@ void PredictivePipelineConfig::validate() const {
   requireRange(capacityEvery >= 1, "capacityEvery must be >= 1");
   requireRange(capacityHorizonHours >= 1, "capacityHorizonHours must be >= 1");
   requireRange(refitEveryHours >= 0, "refitEveryHours must be >= 0");
+  requireRange(orderSearchSeconds >= 0, "orderSearchSeconds must be >= 0");
   for (const auto* limits : {&thresholds, &capacity})
     for (const auto& [metric, value] : *limits) {
       const std::string table = limits == &thresholds ? "threshold" : "capacity";
@@ -413,6 +414,7 @@ void PredictivePipeline::forecastMetric(ServiceState& s, const AnomalyRecord& an
       } else {
         fc::AutoArimaOptions options;
         options.period = period;
+        options.timeLimitSeconds = config_.orderSearchSeconds;
         const fc::AutoArimaResult search = fc::autoArima(y, options);
         cache.model = search.model;
         statistics_.modelFits += search.searched.size() + 1;
