@@ -3,13 +3,12 @@
 // a free TCP port for a service's HTTP endpoint. Needs stacklens::connect.
 
 #include <chrono>
-#include <netinet/in.h>
 #include <random>
 #include <string>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
 
+#include "free_port.h"
 #include "stacklens/connect/kafka_client.h"
 
 namespace stacklens::test {
@@ -55,21 +54,6 @@ inline std::vector<connect::KafkaMessage> uncommittedMessages(const std::string&
   for (auto& message : drainTopic(bootstrap, topic, partitions, SIZE_MAX, std::chrono::seconds(2)))
     if (message.offset >= committed[static_cast<std::size_t>(message.partition)]) left.push_back(std::move(message));
   return left;
-}
-
-/// A TCP port of 127.0.0.1 that was free a moment ago.
-inline int freeTcpPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
-    port = ntohs(address.sin_port);
-  ::close(fd);
-  return port;
 }
 
 /// Polls `condition` every 50 ms until it holds or `limit` passes; returns its last value.

@@ -6,16 +6,16 @@
 // synchronous_commit on, so an acknowledged commit survives an immediate (crash) stop.
 // Binaries: $STACKLENS_TEST_PG_BIN, else the newest /usr/lib/postgresql/*/bin.
 
-#include <netinet/in.h>
 #include <pwd.h>
 #include <string>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
+
+#include "free_port.h"
 
 namespace stacklens::test {
 
@@ -138,7 +138,7 @@ class ThrowawayPostgres {
     if (!conf.open(QIODevice::Append)) return fail("cannot append to postgresql.conf");
     conf.write("\n" + config.join('\n').toUtf8() + "\n");
     conf.close();
-    port_ = freePort();
+    port_ = freeTcpPort();
     if (!start()) return false;
     return run(binDir() + "/createdb",
                {"-h", socketDir(), "-p", QString::number(port_), "-U", "stacklens", "stacklens"});
@@ -185,20 +185,6 @@ class ThrowawayPostgres {
     return true;
   }
 
-  static int freePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof address;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
-      port = ntohs(address.sin_port);
-    ::close(fd);
-    return port;
-  }
 
   Options options_;
   QTemporaryDir dir_{QDir::tempPath() + "/stacklens-pg.XXXXXX"};

@@ -43,13 +43,17 @@ std::map<std::string, double> numberMapAt(const PgResult& result, int row, int c
   return values;
 }
 
+// Model blobs are hundreds of kilobytes: write into a sized buffer, not character by character
+// (the appends were half of ml-service's CPU time under refits).
 std::string hexOf(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex = "\\x";
-  hex.reserve(2 + 2 * bytes.size());
+  std::string hex(2 + 2 * bytes.size(), '\0');
+  hex[0] = '\\';
+  hex[1] = 'x';
+  char* out = hex.data() + 2;
   for (unsigned char byte : bytes) {
-    hex += kHex[byte >> 4];
-    hex += kHex[byte & 0xF];
+    *out++ = kHex[byte >> 4];
+    *out++ = kHex[byte & 0xF];
   }
   return hex;
 }

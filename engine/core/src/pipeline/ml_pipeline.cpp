@@ -43,13 +43,17 @@ struct MlPipeline::FitJob {
   std::vector<ServiceMetrics> history;
 };
 
-// The models and records of one refit, ready to be swapped in.
-struct MlPipeline::FittedModels {
-  int version = 0;
+// The models that score a service's samples.
+struct MlPipeline::ModelSet {
+  int version = 0;  // 0: not trained
   detect::AnomalyDetector detector;
   detect::PatternModel patterns;
   detect::Baseline baseline;
   std::vector<detect::OnlineChangeDetector> changes;
+};
+
+// The models and records of one refit, ready to be swapped in.
+struct MlPipeline::FittedModels : ModelSet {
   std::vector<ModelRecord> models;
   std::vector<PatternRecord> patternRecords;
   std::vector<TrendRecord> trends;
@@ -66,15 +70,10 @@ struct MlPipeline::PendingFit {
   std::exception_ptr error;
 };
 
-struct MlPipeline::ServiceModels {
+struct MlPipeline::ServiceModels : ModelSet {
   std::string name;
   std::deque<ServiceMetrics> history;
-  int version = 0;
   int messagesSinceTraining = 0;
-  detect::AnomalyDetector detector;
-  detect::PatternModel patterns;
-  detect::Baseline baseline;
-  std::vector<detect::OnlineChangeDetector> changes;
   std::shared_ptr<PendingFit> pending;
 };
 
@@ -148,11 +147,7 @@ MlPipeline::FitJob MlPipeline::snapshot(const ServiceModels& s) const {
 }
 
 void MlPipeline::install(ServiceModels& s, FittedModels fitted, PipelineOutput& out) {
-  s.version = fitted.version;
-  s.detector = std::move(fitted.detector);
-  s.patterns = std::move(fitted.patterns);
-  s.baseline = std::move(fitted.baseline);
-  s.changes = std::move(fitted.changes);
+  static_cast<ModelSet&>(s) = std::move(static_cast<ModelSet&>(fitted));
   ++statistics_.modelsTrained;
   for (auto& m : fitted.models) out.models.push_back(std::move(m));
   for (auto& p : fitted.patternRecords) out.patterns.push_back(std::move(p));

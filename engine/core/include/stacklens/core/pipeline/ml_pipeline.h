@@ -119,6 +119,7 @@ class MlPipeline {
   ServiceState state(const std::string& service) const;
 
  private:
+  struct ModelSet;
   struct ServiceModels;
   struct FitJob;
   struct FittedModels;

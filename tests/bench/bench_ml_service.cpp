@@ -1,0 +1,275 @@
+// `stacklens ml-service` end to end: the real binary as a child process, an in-process librdkafka
+// mock cluster (3 brokers, over TCP) and PostgreSQL (STACKLENS_TEST_PG_DSN; run through the
+// harness). A fleet of 1,000 services with 7 days of history in analytics_metrics_1hour; the
+// service trains each one's models on its first message, then:
+//   BM_Throughput      N messages produced at once; the rate at which the service consumes,
+//                      processes, writes and commits them (from 20 % to 90 % of the burst);
+//   BM_LatencyAt5000   5,000 messages/s for 8 s; p50/p99 from message timestamp to durable and
+//                      committed (the service's stacklens_message_latency_seconds histogram);
+//   rss_mb             resident memory of the service with the 1,000 services' models;
+//   msgs_per_service_cpu_s  messages per CPU-second the service process used (all its threads).
+// Usage: tests/harness/with-servers --bin build/bin build/bench/bench_ml_service
+//        [--benchmark_repetitions=3]
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <spawn.h>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "stacklens/connect/message_codec.h"
+#include "stacklens/connect/mock_cluster.h"
+#include "stacklens/connect/pg_connection.h"
+#include "stacklens/connect/pg_migrations.h"
+#include "stacklens/connect/pg_store.h"
+#include "stacklens/core/sim/fleet_simulator.h"
+
+// After the engine headers: <resolv.h>, which httplib includes, defines _res, an Eigen parameter name.
+#include <httplib.h>
+
+extern char** environ;
+
+namespace {
+
+using namespace stacklens;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kServices = 1000;
+constexpr int kHistoryHours = 168;
+constexpr const char* kTopic = "bench-analytics-alerts";
+
+std::string metricsText(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(5);
+  const auto response = client.Get("/metrics");
+  return response ? response->body : std::string();
+}
+
+double metricValue(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+// Cumulative bucket counts of a histogram: upper bound → count.
+std::map<double, double> buckets(const std::string& text, const std::string& name) {
+  std::map<double, double> out;
+  std::istringstream lines(text);
+  std::string line;
+  const std::string prefix = name + "_bucket{le=\"";
+  while (std::getline(lines, line)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const std::string bound = line.substr(prefix.size(), line.find('"', prefix.size()) - prefix.size());
+    out[bound == "+Inf" ? 1e300 : std::stod(bound)] = std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return out;
+}
+
+// The q-quantile of the observations between two histogram snapshots, interpolated in its bucket.
+double quantile(const std::map<double, double>& before, const std::map<double, double>& after, double q) {
+  double total = 0;
+  for (const auto& [bound, count] : after) total = std::max(total, count - (before.contains(bound) ? before.at(bound) : 0));
+  double previousBound = 0, previousCount = 0;
+  for (const auto& [bound, count] : after) {
+    const double n = count - (before.contains(bound) ? before.at(bound) : 0);
+    if (n >= q * total) {
+      const double share = n > previousCount ? (q * total - previousCount) / (n - previousCount) : 0;
+      return previousBound + share * (std::min(bound, previousBound * 4 + 1) - previousBound);
+    }
+    previousBound = bound, previousCount = n;
+  }
+  return previousBound;
+}
+
+// CPU seconds (user + system, all threads) the process has used.
+double cpuSeconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+long residentKb(pid_t pid, const char* field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::string(field).size()));
+  return -1;
+}
+
+struct Fixture {
+  std::string adminDsn, database, dsn;
+  std::unique_ptr<connect::MockCluster> cluster;
+  std::unique_ptr<core::sim::FleetSimulator> fleet;
+  pid_t service = -1;
+  int port = 0;
+  int nextHour = kHistoryHours;
+  double consumed = 0;
+  long rssAfterTraining = 0;
+
+  Fixture() {
+    const char* env = std::getenv("STACKLENS_TEST_PG_DSN");
+    if (env == nullptr || *env == '\0') return;
+    adminDsn = env;
+    database = "sl_bench_ml_" + std::to_string(::getpid());
+    connect::PgConnection admin(adminDsn);
+    admin.execute("DROP DATABASE IF EXISTS " + database);
+    admin.execute("CREATE DATABASE " + database);
+    dsn = adminDsn + " dbname=" + database;
+    connect::PgConnection db(dsn);
+    connect::MigrationRunner().migrate(db);
+
+    core::sim::FleetConfig config;
+    config.services = kServices;
+    config.hours = kHistoryHours + 2000;
+    config.quietHours = kHistoryHours;
+    fleet = std::make_unique<core::sim::FleetSimulator>(config);
+    connect::PgSettings settings;
+    settings.dsn = dsn;
+    settings.poolMin = 1;
+    connect::PgStore store(settings);
+    std::vector<core::ServiceMetrics> rows;
+    for (int h = 0; h < kHistoryHours; ++h) {
+      for (const auto& sample : fleet->hour(h)) rows.push_back(sample.metrics);
+      if (rows.size() >= 20000) store.writeMetrics(rows), rows.clear();
+    }
+    store.writeMetrics(rows);
+
+    cluster = std::make_unique<connect::MockCluster>(3);
+    cluster->createTopic(kTopic, 6);
+    startService();
+    // Each service's first message trains its models on its history.
+    produceHours(1, 0);
+    waitConsumed(kServices, std::chrono::seconds(300));
+    rssAfterTraining = residentKb(service, "VmRSS:");
+  }
+
+  ~Fixture() {
+    if (service > 0) {
+      ::kill(service, SIGTERM);
+      int status = 0;
+      ::waitpid(service, &status, 0);
+    }
+    if (database.empty()) return;
+    connect::PgConnection admin(adminDsn);
+    admin.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+  }
+
+  void startService() {
+    port = 18005 + ::getpid() % 1000;
+    const std::string bin = std::string(STACKLENS_BENCH_BIN_DIR) + "/stacklens";
+    std::vector<std::string> variables = {"STACKLENS_KAFKA_BOOTSTRAP_SERVERS=" + cluster->bootstrapServers(),
+                                          "STACKLENS_KAFKA_GROUP_ID=bench-" + std::to_string(::getpid()),
+                                          "STACKLENS_POSTGRES_DSN=" + dsn,
+                                          "STACKLENS_HTTP_BIND=127.0.0.1",
+                                          "STACKLENS_HTTP_PORT=" + std::to_string(port),
+                                          "STACKLENS_ML_INPUT_TOPIC=" + std::string(kTopic),
+                                          "STACKLENS_ML_ANOMALIES_TOPIC=bench-ml-anomalies",
+                                          "STACKLENS_ML_PATTERNS_TOPIC=bench-ml-patterns",
+                                          "STACKLENS_LOG_LEVEL=warn"};
+    if (const char* extra = std::getenv("STACKLENS_BENCH_SERVICE_ENV")) variables.push_back(extra);
+    for (char** e = environ; *e != nullptr; ++e) variables.emplace_back(*e);
+    std::vector<char*> envp;
+    for (auto& v : variables) envp.push_back(v.data());
+    envp.push_back(nullptr);
+    std::string command = "ml-service";
+    char* argv[] = {const_cast<char*>(bin.c_str()), command.data(), nullptr};
+    if (::posix_spawn(&service, bin.c_str(), nullptr, nullptr, argv, envp.data()) != 0) service = -1;
+  }
+
+  double consumedNow() const { return metricValue(metricsText(port), "stacklens_messages_in_total"); }
+
+  bool waitConsumed(double target, std::chrono::seconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      if (consumedNow() >= target) {
+        consumed = target;
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  // Produces `hours` hours of the fleet (one message per service and hour), `rate` messages per
+  // second (0: at once). Returns the messages produced.
+  std::size_t produceHours(int hours, double rate) {
+    connect::KafkaProducer producer({{"bootstrap.servers", cluster->bootstrapServers()}, {"linger.ms", "2"}});
+    const auto begin = Clock::now();
+    std::size_t sent = 0;
+    for (int h = nextHour; h < nextHour + hours; ++h)
+      for (const auto& sample : fleet->hour(h)) {
+        if (rate > 0) std::this_thread::sleep_until(begin + std::chrono::duration<double>(sent / rate));
+        producer.produce(kTopic, sample.metrics.service, connect::encodeServiceMetrics(sample.metrics));
+        ++sent;
+      }
+    nextHour += hours;
+    producer.flush(std::chrono::seconds(60));
+    return sent;
+  }
+};
+
+Fixture& fixture() {
+  static Fixture f;
+  return f;
+}
+
+void BM_Throughput(benchmark::State& state) {
+  Fixture& f = fixture();
+  if (f.service <= 0) return state.SkipWithError("needs STACKLENS_TEST_PG_DSN (run through tests/harness/with-servers)");
+  const int hours = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    const double start = f.consumed;
+    const double burst = static_cast<double>(hours) * kServices;
+    std::thread producer([&] { f.produceHours(hours, 0); });
+    // The rate between 20 % and 90 % of the burst: neither the start nor the tail.
+    f.waitConsumed(start + 0.2 * burst, std::chrono::seconds(600));
+    const auto t0 = Clock::now();
+    const double cpu0 = cpuSeconds(f.service);
+    f.waitConsumed(start + 0.9 * burst, std::chrono::seconds(600));
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double cpu = cpuSeconds(f.service) - cpu0;
+    f.waitConsumed(start + burst, std::chrono::seconds(600));
+    producer.join();
+    state.SetIterationTime(seconds);
+    state.counters["msgs_per_s"] = 0.7 * burst / seconds;
+    // What the service would do with the CPU it used to itself (the machine is shared).
+    state.counters["msgs_per_service_cpu_s"] = 0.7 * burst / cpu;
+  }
+  state.counters["rss_mb"] = static_cast<double>(residentKb(f.service, "VmRSS:")) / 1024.0;
+  state.counters["rss_mb_after_training"] = static_cast<double>(f.rssAfterTraining) / 1024.0;
+  state.counters["rss_peak_mb"] = static_cast<double>(residentKb(f.service, "VmHWM:")) / 1024.0;
+}
+BENCHMARK(BM_Throughput)->Arg(100)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void BM_LatencyAt5000(benchmark::State& state) {
+  Fixture& f = fixture();
+  if (f.service <= 0) return state.SkipWithError("needs STACKLENS_TEST_PG_DSN (run through tests/harness/with-servers)");
+  for (auto _ : state) {
+    const auto before = buckets(metricsText(f.port), "stacklens_message_latency_seconds");
+    const auto t0 = Clock::now();
+    const double sent = static_cast<double>(f.produceHours(40, 5000));  // 40,000 messages, 8 s
+    f.waitConsumed(f.consumed + sent, std::chrono::seconds(120));
+    state.SetIterationTime(std::chrono::duration<double>(Clock::now() - t0).count());
+    const auto after = buckets(metricsText(f.port), "stacklens_message_latency_seconds");
+    state.counters["p50_ms"] = 1000 * quantile(before, after, 0.50);
+    state.counters["p99_ms"] = 1000 * quantile(before, after, 0.99);
+  }
+}
+BENCHMARK(BM_LatencyAt5000)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
