@@ -30,8 +30,7 @@ void addEvalM4Command(CLI::App& eval);
 /// `stacklens ml-service` (ml_service/ml_service_command.cpp).
 void addMlServiceCommand(CLI::App& app);
 
-/// Subcommands whose implementation has not landed yet: listed in --help, and a clear error
-/// when invoked.
-void addPlannedCommands(CLI::App& app);
+/// `stacklens predictive-alerter` (predictive_alerter/predictive_alerter_command.cpp).
+void addPredictiveAlerterCommand(CLI::App& app);
 
 }  // namespace stacklens::headless

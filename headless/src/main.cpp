@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.footer("Run 'stacklens SUBCOMMAND --help' for the options of a subcommand.");
 
-  stacklens::headless::addPlannedCommands(app);
+  stacklens::headless::addPredictiveAlerterCommand(app);
   stacklens::headless::addMlServiceCommand(app);
   stacklens::headless::addSimulateCommand(app);
   stacklens::headless::addReplayCommand(app);

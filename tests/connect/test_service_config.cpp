@@ -91,7 +91,7 @@ class TestServiceConfig : public QObject {
   void alerterSettingsBecomeThePipelineConfiguration() {
     const ServiceConfig c = parseServiceConfig(
         "[alerter]\norder = \"1,1,1\"\nhistory_hours = 6\nmodel_history_hours = 336\nseason = 1\n"
-        "alert_probability = 0.7\ncapacity_every = 5\nrefit_every_hours = 6\n[alerter.capacity]\ntotal_requests = 40000\n",
+        "alert_probability = 0.7\ncapacity_every = 5\nrefit_every_hours = 6\norder_search_seconds = 1.5\n[alerter.capacity]\ntotal_requests = 40000\n",
         "a.toml", fakeEnvironment({{"STACKLENS_ALERTER_MIN_SAMPLES", "24"}}));
     const auto p = alerterPipelineConfig(c);
     QVERIFY(p.order.has_value());
@@ -103,6 +103,7 @@ class TestServiceConfig : public QObject {
     QCOMPARE(p.alertProbability, 0.7);
     QCOMPARE(p.capacityEvery, 5);
     QCOMPARE(p.refitEveryHours, 6);
+    QCOMPARE(p.orderSearchSeconds, 1.5);
     QCOMPARE(p.capacity, (std::map<std::string, double>{{"total_requests", 40000}}));
     QCOMPARE(p.thresholds.at("error_rate"), 5.0);  // the original's defaults
     QVERIFY(!alerterPipelineConfig(ServiceConfig{}).order);  // "auto"

@@ -4,11 +4,12 @@
 #include <QtTest>
 
 #include <cmath>
-#include <random>
 
 #include "stacklens/core/forecast/arima.h"
 #include "stacklens/core/forecast/auto_arima.h"
 #include "stacklens/core/pipeline/predictive_pipeline.h"
+
+#include "alerter_support.h"
 
 using namespace stacklens::core;
 using namespace stacklens::core::pipeline;
@@ -20,29 +21,9 @@ constexpr EpochSeconds kHour = 3600;
 constexpr EpochSeconds kStart = 1767225600;  // 2026-01-01T00:00:00Z
 constexpr EpochSeconds kNow = 1800000000;
 
-// Hourly rows of one service; `errorRate(t)` and `latencyMean(t)` shape the two metrics the tests
-// look at, the rest is steady with a little noise.
 template <typename ErrorFn, typename LatencyFn>
-std::vector<ServiceMetrics> history(const std::string& service, int hours, ErrorFn errorRate, LatencyFn latencyMean,
-                                    std::uint64_t seed = 7) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> noise(0, 1);
-  std::vector<ServiceMetrics> rows;
-  for (int t = 0; t < hours; ++t) {
-    ServiceMetrics m;
-    m.service = service;
-    m.timestamp = kStart + t * kHour;
-    m.errorRate = errorRate(t) + 0.05 * noise(rng);
-    m.latencyMeanMs = latencyMean(t) + 2 * noise(rng);
-    m.latencyP95Ms = 2 * m.latencyMeanMs;
-    m.latencyP99Ms = 3 * m.latencyMeanMs;
-    m.totalRequests = 10000 + 2000 * std::sin(2 * M_PI * t / 24.0) + 100 * noise(rng);
-    m.uniqueUsers = m.totalRequests / 10;
-    m.uniqueIps = m.uniqueUsers / 2;
-    m.riskScore = 0.2;
-    rows.push_back(m);
-  }
-  return rows;
+std::vector<ServiceMetrics> history(const std::string& service, int hours, ErrorFn errorRate, LatencyFn latencyMean) {
+  return stacklens::test::syntheticHistory(service, kStart, hours, errorRate, latencyMean);
 }
 
 std::vector<ServiceMetrics> risingErrors(const std::string& service = "api", int hours = 168) {
@@ -56,25 +37,11 @@ std::vector<ServiceMetrics> steady(const std::string& service = "api", int hours
 
 AnomalyRecord anomalyAt(const std::string& service, EpochSeconds t, AnomalyType type = AnomalyType::kErrorSpike,
                         std::map<std::string, double> values = {}) {
-  AnomalyRecord a;
-  a.service = service;
-  a.timestamp = t;
-  a.type = type;
-  a.anomalyId = makeAnomalyId(service, t, type);
-  a.severity = Severity::kHigh;
-  a.confidence = 0.9;
-  a.metricValues = std::move(values);
-  return a;
+  return stacklens::test::makeAnomaly(service, t, type, std::move(values));
 }
 
-// Feeds what historyNeeded asks for from `rows`, then processes the anomaly.
 PredictiveOutput feed(PredictivePipeline& p, const std::vector<ServiceMetrics>& rows, const AnomalyRecord& a) {
-  const HistoryRequest need = p.historyNeeded(a);
-  std::vector<ServiceMetrics> window;
-  for (const ServiceMetrics& m : rows)
-    if (m.timestamp > need.from && m.timestamp <= need.to) window.push_back(m);
-  p.addHistory(need.service, need.from, need.to, window);
-  return p.process(a);
+  return stacklens::test::feedPipeline(p, rows, a);
 }
 
 PredictivePipelineConfig onlyErrorRate(std::optional<fc::ArimaOrder> order = fc::ArimaOrder{1, 1, 1}) {
@@ -332,6 +299,7 @@ class TestPredictivePipeline : public QObject {
   void automaticOrdersAreSeasonalAndSearchedDaily() {
     PredictivePipelineConfig c = onlyErrorRate(std::nullopt);
     c.thresholds = {{"latency_mean_ms", 500}};
+    c.orderSearchSeconds = 0;  // unbounded: the same model as the engine's own search below
     PredictivePipeline p(c);
     const auto rows = steady("api", 300);
     const EpochSeconds t = kStart + 200 * kHour;

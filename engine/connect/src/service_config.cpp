@@ -235,7 +235,10 @@ std::vector<ConfigKey> buildKeys() {
              60000),
       stringKey("alerter.input_topic", "Topic of anomalies", &C::alerter, &AlerterSettings::inputTopic),
       stringKey("alerter.alerts_topic", "Topic for predictive alerts", &C::alerter, &AlerterSettings::alertsTopic),
-      intKey("alerter.history_hours", "Hours of history loaded per forecast", &C::alerter,
+      intKey("alerter.history_hours",
+             "Hours of analytics_metrics_1hour re-read per anomaly (new and corrected rows; the models use "
+             "alerter.model_history_hours)",
+             &C::alerter,
              &AlerterSettings::historyHours, 1, 24 * 365),
       {"alerter.order", "ARIMA order: auto, or p,d,q[,P,D,Q,s]", [](const C& c) { return c.alerter.order; },
        [](C& c, const std::string& text) {
@@ -264,6 +267,11 @@ std::vector<ConfigKey> buildKeys() {
              "Hours of new data before orders (auto) and coefficients are estimated again; in between each new "
              "hour only updates the model's state (0: estimate every hour)",
              &C::alerter, &AlerterSettings::refitEveryHours, 0, 24 * 365),
+      {"alerter.order_search_seconds", "Bound of one automatic order search, seconds (0: none)",
+       [](const C& c) { return preciseDouble(c.alerter.orderSearchSeconds); },
+       [](C& c, const std::string& text) {
+         c.alerter.orderSearchSeconds = parseDouble("alerter.order_search_seconds", text, 0, 3600);
+       }},
       {"alerter.alert_probability", "Raise a predictive alert at this breach probability or more",
        [](const C& c) { return preciseDouble(c.alerter.alertProbability); },
        [](C& c, const std::string& text) {
@@ -271,6 +279,10 @@ std::vector<ConfigKey> buildKeys() {
        }},
       intKey("alerter.capacity_horizon_hours", "Look-ahead of capacity forecasts, hours", &C::alerter,
              &AlerterSettings::capacityHorizonHours, 1, 24 * 365),
+      intKey("alerter.batch_size", "Anomalies processed, written and committed together", &C::alerter,
+             &AlerterSettings::batchSize, 1, 100000),
+      intKey("alerter.batch_timeout_ms", "Longest wait to fill a batch", &C::alerter, &AlerterSettings::batchTimeoutMs,
+             1, 60000),
   };
   appendDetectionKeys(keys);
   return keys;
@@ -371,6 +383,7 @@ core::pipeline::PredictivePipelineConfig alerterPipelineConfig(const ServiceConf
   p.seasonalPeriod = alerter.season;
   p.minSamples = alerter.minSamples;
   p.refitEveryHours = alerter.refitEveryHours;
+  p.orderSearchSeconds = alerter.orderSearchSeconds;
   p.horizon = alerter.horizon;
   p.level = alerter.level;
   p.thresholds = alerter.thresholds;
@@ -513,6 +526,14 @@ std::string describeServiceConfig() {
          "      any librdkafka property, passed through (security.protocol, sasl.*, ssl.* ...); from the\n"
          "      environment:";
   for (const char* property : kPassThrough) out << "\n        " << passThroughEnvironmentName(property) << " -> " << property;
+  out << "\n  alerter.thresholds.<metric>\n"
+         "      [alerter.thresholds] table: alert threshold per metric (a breach is the metric rising above it);\n"
+         "      a file's table replaces the defaults:";
+  for (const auto& [metric, value] : defaults.alerter.thresholds) out << ' ' << metric << " = " << preciseDouble(value);
+  out << "\n  alerter.capacity.<metric>\n"
+         "      [alerter.capacity] table: capacity limit per metric for the capacity forecasts; default: none\n"
+         "      (the thresholds serve as limits). Metrics: error_rate, latency_p99_ms, latency_p95_ms,\n"
+         "      latency_mean_ms, unique_users, unique_ips, risk_score, total_requests";
   out << "\n"
          "  PostgreSQL password: postgres.password_file, else STACKLENS_PG_PASSWORD, PGPASSWORD or ~/.pgpass; never an\n"
          "      argument.\n";

@@ -64,6 +64,24 @@ Severity breachSeverity(double probability, double leadHours) {
   return Severity::kLow;
 }
 
+// The fields every alert has; the id is stable for the same prediction from the same origin.
+PredictiveAlert newAlert(const std::string& service, const std::string& metric, std::string_view event,
+                         const fc::BreachPrediction& breach, double limit, EpochSeconds origin, EpochSeconds start,
+                         EpochSeconds end) {
+  PredictiveAlert alert;
+  alert.service = service;
+  alert.metric = metric;
+  alert.predictedEvent = std::string(event);
+  alert.breachProbability = std::clamp(breach.probability, 0.0, 1.0);
+  alert.predictionConfidence = std::clamp(breach.confidence, 0.0, 1.0);
+  alert.threshold = limit;
+  alert.predictedTimeStart = start;
+  alert.predictedTimeEnd = end;
+  alert.alertId = md5Hex(service + "|" + metric + "|" + alert.predictedEvent + "|" + std::to_string(origin) + "|" +
+                         std::to_string(start));
+  return alert;
+}
+
 // A stable seed per (service, metric, origin): the same input simulates the same paths.
 std::uint64_t seedFor(std::uint64_t base, std::string_view service, std::string_view metric, EpochSeconds origin) {
   const std::string digest = md5Hex(std::string(service) + "|" + std::string(metric) + "|" + std::to_string(origin));
@@ -139,6 +157,7 @@ void PredictivePipelineConfig::validate() const {
   requireRange(capacityEvery >= 1, "capacityEvery must be >= 1");
   requireRange(capacityHorizonHours >= 1, "capacityHorizonHours must be >= 1");
   requireRange(refitEveryHours >= 0, "refitEveryHours must be >= 0");
+  requireRange(orderSearchSeconds >= 0, "orderSearchSeconds must be >= 0");
   for (const auto* limits : {&thresholds, &capacity})
     for (const auto& [metric, value] : *limits) {
       const std::string table = limits == &thresholds ? "threshold" : "capacity";
@@ -395,6 +414,7 @@ void PredictivePipeline::forecastMetric(ServiceState& s, const AnomalyRecord& an
       } else {
         fc::AutoArimaOptions options;
         options.period = period;
+        options.timeLimitSeconds = config_.orderSearchSeconds;
         const fc::AutoArimaResult search = fc::autoArima(y, options);
         cache.model = search.model;
         statistics_.modelFits += search.searched.size() + 1;
@@ -434,18 +454,9 @@ void PredictivePipeline::forecastMetric(ServiceState& s, const AnomalyRecord& an
   if (breach.probability < config_.alertProbability) return;
   const int startStep = breach.windowStart.value_or(breach.expectedStep.value_or(1));
   const int endStep = std::max(startStep, breach.windowEnd.value_or(config_.horizon));
-  PredictiveAlert alert;
-  alert.service = s.name;
-  alert.metric = metric;
-  alert.predictedEvent = std::string(kThresholdBreach);
-  alert.breachProbability = std::clamp(breach.probability, 0.0, 1.0);
-  alert.predictionConfidence = std::clamp(breach.confidence, 0.0, 1.0);
-  alert.threshold = threshold;
-  alert.predictedTimeStart = t + startStep * step;
-  alert.predictedTimeEnd = t + endStep * step;
+  PredictiveAlert alert = newAlert(s.name, metric, kThresholdBreach, breach, threshold, t, t + startStep * step,
+                                   t + endStep * step);
   alert.severity = breachSeverity(breach.probability, static_cast<double>(startStep * step) / 3600.0);
-  alert.alertId = md5Hex(s.name + "|" + metric + "|" + alert.predictedEvent + "|" + std::to_string(t) + "|" +
-                         std::to_string(alert.predictedTimeStart));
   alert.createdAt = clock_ ? clock_() : t;
   alert.recommendation = metric + " is forecast to exceed " + number(threshold, 6) + " between " +
                          formatTimestamp(alert.predictedTimeStart) + " and " + formatTimestamp(alert.predictedTimeEnd) +
@@ -495,20 +506,11 @@ void PredictivePipeline::planCapacity(ServiceState& s, const AnomalyRecord& anom
     breachOptions.threshold = capacity;
     const fc::BreachPrediction breach = fc::predictBreach(path, breachOptions);
 
-    PredictiveAlert alert;
-    alert.service = s.name;
-    alert.metric = metric;
-    alert.predictedEvent = std::string(kCapacityExhaustion);
-    alert.breachProbability = std::clamp(breach.probability, 0.0, 1.0);
-    alert.predictionConfidence = std::clamp(breach.confidence, 0.0, 1.0);
-    alert.threshold = capacity;
     const int startStep = ex.earliest.value_or(*ex.expected);
     const int endStep = std::max(startStep, ex.latest.value_or(options.horizon));
-    alert.predictedTimeStart = t + startStep * step;
-    alert.predictedTimeEnd = t + endStep * step;
+    PredictiveAlert alert = newAlert(s.name, metric, kCapacityExhaustion, breach, capacity, t, t + startStep * step,
+                                     t + endStep * step);
     alert.severity = plan.status == fc::CapacityStatus::kCritical ? Severity::kCritical : Severity::kHigh;
-    alert.alertId = md5Hex(s.name + "|" + metric + "|" + alert.predictedEvent + "|" + std::to_string(t) + "|" +
-                           std::to_string(alert.predictedTimeStart));
     alert.createdAt = clock_ ? clock_() : t;
     alert.recommendation = metric + " (limit " + number(capacity, 6) + "): ";
     for (std::size_t i = 0; i < plan.recommendations.size(); ++i)

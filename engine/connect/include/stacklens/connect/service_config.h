@@ -71,8 +71,14 @@ struct AlerterSettings {
   int season = 24;              ///< seasonal period of automatic orders, hours (≤ 1: none)
   int minSamples = 12;          ///< hourly values a metric needs before it is forecast
   int refitEveryHours = 24;     ///< hours of new data between estimations (refreshed in between)
+  double orderSearchSeconds = 5;  ///< bound of one automatic order search (0: none)
   double alertProbability = 0.5;
   int capacityHorizonHours = 24 * 30;
+  /// Anomalies processed, written and committed together. Small: a batch of services seen for the
+  /// first time pays an order search per metric, and the batch must finish within Kafka's
+  /// max.poll.interval.ms (5 min by default).
+  int batchSize = 10;
+  int batchTimeoutMs = 20;
   /// [alerter.thresholds]: metric = alert threshold (the original system's defaults).
   std::map<std::string, double> thresholds = core::pipeline::defaultAlertThresholds();
   /// [alerter.capacity]: metric = capacity limit for capacity forecasts.

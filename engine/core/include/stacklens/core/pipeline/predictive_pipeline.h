@@ -76,6 +76,10 @@ struct PredictivePipelineConfig {
   /// Hours of new data before orders (when automatic) and coefficients are estimated again; in
   /// between the model is refreshed with the new hours. 0: estimate for every new hour.
   int refitEveryHours = 24;
+  /// Bound of one automatic order search, seconds (0: none). A search that reaches it returns the
+  /// best model found so far - less reproducible, but a burst of new services cannot stall the
+  /// consumer past Kafka's max.poll.interval.ms. Searches on a week of hourly data take 0.1-2.5 s.
+  double orderSearchSeconds = 5;
   int horizon = 24;              ///< forecast steps, ≥ 1
   double level = 90;             ///< interval level of ForecastRecords, percent, (0, 100)
   // ---- threshold breaches ----
