@@ -1,6 +1,5 @@
 #include "forecast_methods.h"
 
-#include <charconv>
 #include <stdexcept>
 #include <vector>
 
@@ -26,19 +25,13 @@ ForecastMethod parseForecastMethod(std::string_view text, int period) {
     return method;
   }
   if (text.rfind("arima:", 0) == 0) text.remove_prefix(6);
-  std::vector<int> orders;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string_view field = text.substr(start, comma - start);
-    int value = -1;
-    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
-    if (error != std::errc() || end != field.data() + field.size() || value < 0 || value > 10)
-      throw std::invalid_argument("'" + std::string(text) +
-                                  "' is not 'auto', 'snaive' or orders p,d,q[,P,D,Q] (integers 0-10)");
-    orders.push_back(value);
-    start = comma + 1;
-  }
+  const std::optional<std::vector<int>> numbers = fc::parseOrderNumbers(text);
+  bool inRange = numbers.has_value();
+  for (int value : numbers.value_or(std::vector<int>{})) inRange = inRange && value <= 10;
+  if (!inRange)
+    throw std::invalid_argument("'" + std::string(text) +
+                                "' is not 'auto', 'snaive' or orders p,d,q[,P,D,Q] (integers 0-10)");
+  const std::vector<int>& orders = *numbers;
   if (orders.size() != 3 && orders.size() != 6)
     throw std::invalid_argument("'" + std::string(text) + "': give 3 orders (p,d,q) or 6 (p,d,q,P,D,Q)");
   method.kind = ForecastMethod::Kind::kArima;

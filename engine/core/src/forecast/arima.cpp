@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <numbers>
 #include <sstream>
@@ -374,6 +375,21 @@ ArimaModel fitArima(std::span<const double> y, const ArimaSpec& spec) {
   model.converged = converged;
 
   return finishModel(std::move(model), y, data, fromUnconstrained(o, u), spec, differenced);
+}
+
+std::optional<std::vector<int>> parseOrderNumbers(std::string_view text) {
+  std::vector<int> numbers;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string_view field = text.substr(start, comma - start);
+    int value = -1;
+    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
+    if (error != std::errc() || end != field.data() + field.size() || value < 0) return std::nullopt;
+    numbers.push_back(value);
+    start = comma + 1;
+  }
+  return numbers;
 }
 
 ArimaModel refilterArima(const ArimaModel& fitted, std::span<const double> y) {

@@ -120,18 +120,9 @@ std::map<std::string, double> defaultAlertThresholds() {
 std::optional<fc::ArimaOrder> parseForecastOrder(std::string_view text) {
   if (text == "auto") return std::nullopt;
   const std::string quoted = "'" + std::string(text) + "'";
-  std::vector<int> parts;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string_view field = text.substr(start, comma - start);
-    int value = -1;
-    const auto [end, error] = std::from_chars(field.data(), field.data() + field.size(), value);
-    if (error != std::errc() || end != field.data() + field.size() || value < 0)
-      throw std::invalid_argument(quoted + " is not \"auto\" or p,d,q[,P,D,Q,s] with whole numbers >= 0");
-    parts.push_back(value);
-    start = comma + 1;
-  }
+  const std::optional<std::vector<int>> numbers = fc::parseOrderNumbers(text);
+  if (!numbers) throw std::invalid_argument(quoted + " is not \"auto\" or p,d,q[,P,D,Q,s] with whole numbers >= 0");
+  const std::vector<int>& parts = *numbers;
   if (parts.size() != 3 && parts.size() != 7)
     throw std::invalid_argument(quoted + ": give 3 orders (p,d,q) or 7 (p,d,q,P,D,Q,s)");
   fc::ArimaOrder order{parts[0], parts[1], parts[2], 0, 0, 0, 1};

@@ -16,6 +16,7 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -39,6 +40,11 @@ struct ArimaOrder {
 };
 
 /// What the deterministic term is. kMean needs d+D = 0, kDrift needs d+D = 1.
+/// The numbers of an order list as users type it ("1,1,1", "2,0,1,0,1,1,24"): comma-separated
+/// whole numbers >= 0. Empty when a field is not one; the caller checks the count and the ranges
+/// and names what it expected.
+std::optional<std::vector<int>> parseOrderNumbers(std::string_view text);
+
 enum class ArimaConstant { kNone, kMean, kDrift };
 
 enum class FitMethod {
