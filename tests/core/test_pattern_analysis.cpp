@@ -1,6 +1,7 @@
 // The original's TestPatternAnalysis (DBSCAN behaviour patterns on 8-D service vectors), plus
 // DBSCAN against scikit-learn 1.2.1 and the KD-tree against brute force.
 #include <cmath>
+#include <set>
 
 #include <QtTest>
 
@@ -34,6 +35,28 @@ Matrix twoRegimes(std::size_t perRegime, std::uint64_t seed) {
 
 double bruteDistance(const Matrix& x, Eigen::Index a, Eigen::Index b) {
   return (x.row(a) - x.row(b)).norm();
+}
+
+// The benchmark's 10,000 × 8 data (tests/bench/compare_detect.py's recipe, other generator):
+// six Gaussian regimes of different spread plus 2 % uniform noise, or one standard Gaussian
+// blob plus 1 % uniform outliers.
+Matrix benchmarkData(bool regimes, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> z(0, 1);
+  std::uniform_real_distribution<double> u(-6, 6);
+  Matrix x(10000, 8);
+  const Eigen::Index clean = regimes ? 9800 : 9900;
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    const auto regime = static_cast<double>(r % 6);
+    for (Eigen::Index c = 0; c < 8; ++c) {
+      if (r >= clean)
+        x(r, c) = u(rng);
+      else
+        x(r, c) = regimes ? 3.0 * std::sin(regime * 1.7 + static_cast<double>(c)) + (0.3 + 0.1 * regime) * z(rng)
+                          : z(rng);
+    }
+  }
+  return x;
 }
 
 }  // namespace
@@ -189,6 +212,43 @@ class TestPatternAnalysis : public QObject {
     QCOMPARE(kneeValue(std::vector<double>{2, 2, 2}), 2.0);
   }
 
+  void dbscanSampledEps() {
+    // Automatic eps from a sample of 2,048 rows (plus the exact largest k-distance) against the
+    // knee of the full k-distance curve: within 3 % on the benchmark's data.
+    for (const bool regimes : {true, false}) {
+      for (const std::uint64_t seed : {7u, 8u}) {
+        const Matrix x = benchmarkData(regimes, seed);
+        const double full = autoEps(x, 5, 1, 0);
+        const double sampled = autoEps(x, 5);
+        QVERIFY2(std::abs(sampled / full - 1) <= 0.03,
+                 qPrintable(QString("regimes %1 seed %2: %3 vs %4").arg(regimes).arg(seed).arg(sampled).arg(full)));
+        // The sampled curve ends at the full curve's maximum.
+        const std::vector<double> all = kDistanceCurve(x, 5, 1);
+        const std::vector<double> sample = kDistanceCurve(x, 5, 1, 2048);
+        QCOMPARE(sample.back(), all.back());
+        QVERIFY(sample.size() == 2048 || sample.size() == 2049);
+        if (regimes && seed == 7) {
+          // dbscan() uses that eps, and its core points are those of the full semantics.
+          const DbscanResult r = dbscan(x, {std::nullopt, 5, 1});
+          QCOMPARE(r.eps, sampled);
+          const DbscanResult fixed = dbscan(x, {sampled, 5, 1});
+          QCOMPARE(r.labels, fixed.labels);
+          const KdTree tree(x);
+          for (Eigen::Index i = 0; i < x.rows(); i += 37)
+            QCOMPARE(bool(r.core[static_cast<std::size_t>(i)]),
+                     tree.kthDistance(std::span<const double>(x.row(i).data(), 8), 5) <= r.eps);
+          qInfo("regimes: eps %.4f (full curve %.4f), clusters %d, noise %zu", r.eps, full, r.clusters,
+                r.noiseCount());
+        }
+      }
+    }
+    // Below the sample size the curve is the full one (the reference fixture's eps is exact:
+    // dbscanClustering), and the sample size is honoured above it.
+    const Matrix small = benchmarkData(true, 9).topRows(1500);
+    QCOMPARE(autoEps(small, 5), autoEps(small, 5, 1, 0));
+    QVERIFY(kDistanceCurve(small, 5, 1, 100).size() <= 101);
+  }
+
   void kdTreeMatchesBruteForce() {
     std::mt19937_64 rng(21);
     std::normal_distribution<double> z(0, 1);
@@ -197,6 +257,33 @@ class TestPatternAnalysis : public QObject {
       for (Eigen::Index c = 0; c < x.cols(); ++c) x(i, c) = std::round(z(rng) * 4) / 4;  // many ties
     const KdTree tree(x, 8);
     std::vector<std::int32_t> found;
+    std::vector<std::uint8_t> subset(static_cast<std::size_t>(x.rows()));
+    for (std::size_t i = 0; i < subset.size(); i += 3) subset[i] = 1;
+    const KdTree::ActiveSet thirds(tree, subset);
+    // k-th distances of every row, of a sample of rows, and the largest, against brute force.
+    for (int k : {1, 4, 9}) {
+      std::vector<double> kth2(static_cast<std::size_t>(x.rows()));
+      for (Eigen::Index i = 0; i < x.rows(); ++i) {
+        std::vector<double> d2;
+        for (Eigen::Index j = 0; j < x.rows(); ++j) d2.push_back((x.row(i) - x.row(j)).squaredNorm());
+        std::nth_element(d2.begin(), d2.begin() + (k - 1), d2.end());
+        kth2[static_cast<std::size_t>(i)] = d2[static_cast<std::size_t>(k - 1)];
+      }
+      QCOMPARE(tree.allKthDistances2(k), kth2);
+      QCOMPARE(tree.sampleKthDistances2(0, k), kth2);
+      const double largest = *std::max_element(kth2.begin(), kth2.end());
+      QCOMPARE(tree.maxKthDistance2(k), largest);
+      QCOMPARE(tree.maxKthDistance2(k, kth2[0]), largest);
+      std::vector<double> sample = tree.sampleKthDistances2(50, k);
+      QCOMPARE(sample.size(), std::size_t{50});
+      // Each sampled value is the k-th distance of a different row.
+      std::multiset<double> pool(kth2.begin(), kth2.end());
+      for (double v : sample) {
+        const auto at = pool.find(v);
+        QVERIFY(at != pool.end());
+        pool.erase(at);
+      }
+    }
     for (Eigen::Index q = 0; q < 60; ++q) {
       const std::span<const double> query(x.row(q).data(), 5);
       std::vector<double> d(static_cast<std::size_t>(x.rows()));
@@ -212,6 +299,25 @@ class TestPatternAnalysis : public QObject {
       std::vector<double> sorted = d;
       std::sort(sorted.begin(), sorted.end());
       for (int k : {1, 2, 5, 17}) QCOMPARE(tree.kthDistance(query, k), sorted[static_cast<std::size_t>(k - 1)]);
+      // Searches restricted to a subset (every third row), and counts that stop early.
+      for (double radius : {0.25, 1.0, 2.5}) {
+        std::size_t expected = 0, inSubset = 0;
+        for (std::size_t j = 0; j < d.size(); ++j) {
+          expected += d[j] <= radius;
+          inSubset += d[j] <= radius && subset[j];
+        }
+        const std::size_t atLeast3 = tree.radiusCount(query, radius, 3);
+        if (expected < 3)
+          QCOMPARE(atLeast3, expected);
+        else
+          QVERIFY(atLeast3 >= 3 && atLeast3 <= expected);
+        tree.radiusNeighbors(query, radius, thirds, found);
+        QCOMPARE(found.size(), inSubset);
+        for (std::int32_t j : found) QVERIFY(subset[static_cast<std::size_t>(j)] && d[static_cast<std::size_t>(j)] <= radius);
+        const std::int32_t first = tree.firstWithin(query, radius, thirds);
+        QCOMPARE(first >= 0, inSubset > 0);
+        if (first >= 0) QVERIFY(subset[static_cast<std::size_t>(first)] && d[static_cast<std::size_t>(first)] <= radius);
+      }
       std::vector<double> probe(5);
       for (double& v : probe) v = z(rng) * 3;
       double best = 1e300;

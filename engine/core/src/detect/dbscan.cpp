@@ -31,6 +31,18 @@ std::vector<double> sortedDistances(const std::vector<double>& squared) {
   return d;
 }
 
+// The k-distance curve of a sample (or of every row), sorted. A sample misses the far tail, and
+// the knee's chord runs to the curve's last value, so the exact largest k-distance is appended.
+std::vector<double> kDistances(const KdTree& tree, int k, std::size_t sampleSize, int threads) {
+  std::vector<double> d2 = tree.sampleKthDistances2(sampleSize, k, threads);
+  if (!d2.empty() && d2.size() < tree.size()) {
+    const double sampleMax = *std::max_element(d2.begin(), d2.end());
+    const double max = tree.maxKthDistance2(k, sampleMax);
+    if (max > sampleMax) d2.push_back(max);
+  }
+  return sortedDistances(d2);
+}
+
 }  // namespace
 
 std::size_t DbscanResult::noiseCount() const {
@@ -51,13 +63,13 @@ double kneeValue(std::span<const double> ascending) {
   return ascending[best];
 }
 
-std::vector<double> kDistanceCurve(const Matrix& x, int k, int threads) {
+std::vector<double> kDistanceCurve(const Matrix& x, int k, int threads, std::size_t sampleSize) {
   checkFinite(x);
-  return sortedDistances(KdTree(x).allKthDistances2(k, threads));
+  return kDistances(KdTree(x), k, sampleSize, threads);
 }
 
-double autoEps(const Matrix& x, int minSamples, int threads) {
-  return kneeValue(kDistanceCurve(x, std::max(minSamples, 2), threads));
+double autoEps(const Matrix& x, int minSamples, int threads, std::size_t sampleSize) {
+  return kneeValue(kDistanceCurve(x, std::max(minSamples, 2), threads, sampleSize));
 }
 
 DbscanResult dbscan(const Matrix& x, const DbscanParams& params) {
@@ -75,26 +87,19 @@ DbscanResult dbscan(const Matrix& x, const DbscanParams& params) {
   }
   const KdTree tree(x);
   const auto minSamples = static_cast<std::size_t>(params.minSamples);
-  if (params.eps) {
-    result.eps = *params.eps;
-    internal::parallelChunks(n, params.threads, 256, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i)
-        result.core[i] = tree.radiusCount(row(x, i), result.eps, minSamples) >= minSamples;
-    });
-  } else {
-    // The k-distances that choose eps also decide the core points: a point has ≥ k points
-    // within eps exactly when its k-th nearest squared distance is ≤ eps².
-    const std::vector<double> kth2 = tree.allKthDistances2(std::max(params.minSamples, 2), params.threads);
-    result.eps = kneeValue(sortedDistances(kth2));
-    const double eps2 = result.eps * result.eps;
-    for (std::size_t i = 0; i < n; ++i) result.core[i] = params.minSamples == 1 || kth2[i] <= eps2;
-  }
+  result.eps = params.eps ? *params.eps
+                          : kneeValue(kDistances(tree, std::max(params.minSamples, 2), params.epsSample, params.threads));
+  internal::parallelChunks(n, params.threads, 256, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i)
+      result.core[i] = tree.radiusCount(row(x, i), result.eps, minSamples) >= minSamples;
+  });
   const double eps = result.eps;
 
-  // Grow clusters depth-first from core points in index order (scikit-learn's dbscan_inner).
-  // Labelled points leave the active set, so each search only walks subtrees that still hold
-  // unlabelled points: the growth costs far less than one full neighbourhood per core point.
-  KdTree::ActiveSet unlabelled(tree);
+  // Grow clusters depth-first from core points in index order (scikit-learn's dbscan_inner),
+  // through core points only: a cluster is a connected set of cores. Labelled cores leave the
+  // active set, so searches skip subtrees without unlabelled cores; noise never keeps a subtree
+  // alive, and once a cluster is complete its remaining searches end at the root.
+  KdTree::ActiveSet unlabelled(tree, result.core);
   std::vector<std::int32_t> stack, neighbours;
   int cluster = 0;
   for (std::size_t start = 0; start < n; ++start) {
@@ -109,11 +114,20 @@ DbscanResult dbscan(const Matrix& x, const DbscanParams& params) {
       for (std::int32_t j : neighbours) {
         result.labels[static_cast<std::size_t>(j)] = cluster;
         unlabelled.remove(j);
-        if (result.core[static_cast<std::size_t>(j)]) stack.push_back(j);
+        stack.push_back(j);
       }
     }
     ++cluster;
   }
+  // Border points: the cluster of a core point within eps, if any (else noise).
+  const KdTree::ActiveSet cores(tree, result.core);
+  internal::parallelChunks(n, params.threads, 256, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      if (result.core[i]) continue;
+      const std::int32_t j = tree.firstWithin(row(x, i), eps, cores);
+      if (j >= 0) result.labels[i] = result.labels[static_cast<std::size_t>(j)];
+    }
+  });
   result.clusters = cluster;
   return result;
 }

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 
 #include "detect/parallel.h"
 
@@ -124,39 +126,116 @@ inline void keepSmallest(std::vector<double>& best, std::size_t k, double d2) {
 
 }  // namespace
 
+// Radius queries: a depth-first walk over the boxes that meet the ball, near child first, with
+// the dimension fixed at compile time for the common widths so the loops unroll and vectorise.
+template <std::size_t kDims>
+struct KdTree::BallSearch {
+  const KdTree& tree;
+  const double* q;
+  double r2;
+  const ActiveSet* active;
+
+  std::size_t dims() const { return kDims ? kDims : tree.dims_; }
+
+  // 0: the box lies outside the ball; 2: inside it; 1: across its surface. One pass for both.
+  int relation(std::int32_t id) const {
+    const double* lo = tree.boxLow_.data() + static_cast<std::size_t>(id) * dims();
+    const double* hi = tree.boxHigh_.data() + static_cast<std::size_t>(id) * dims();
+    double nearSum = 0, farSum = 0;
+    for (std::size_t d = 0; d < dims(); ++d) {
+      const double below = lo[d] - q[d], above = q[d] - hi[d];
+      const double gap = std::max(std::max(below, above), 0.0);
+      const double far = std::max(-below, -above);
+      nearSum += gap * gap;
+      farSum += far * far;
+    }
+    return nearSum > r2 ? 0 : farSum <= r2 ? 2 : 1;
+  }
+
+  bool within(std::int32_t i) const {
+    const double* p = tree.point(i);
+    double d2 = 0;
+    for (std::size_t d = 0; d < dims(); ++d) d2 += (p[d] - q[d]) * (p[d] - q[d]);
+    return d2 <= r2;
+  }
+
+  // whole(node) for boxes inside the ball, each(position) for the points within the ball in the
+  // leaves across its surface; either returns true to stop the walk.
+  template <typename Whole, typename Each>
+  void walk(Whole whole, Each each) const {
+    std::int32_t stack[128];
+    int top = 0;
+    stack[top++] = 0;
+    while (top > 0) {
+      const std::int32_t id = stack[--top];
+      if (active && active->count_[static_cast<std::size_t>(id)] == 0) continue;
+      const int rel = relation(id);
+      if (rel == 0) continue;
+      const Node& node = tree.nodes_[static_cast<std::size_t>(id)];
+      if (rel == 2) {
+        if (whole(node)) return;
+      } else if (node.left < 0) {
+        for (std::int32_t i = node.begin; i < node.end; ++i)
+          if ((!active || active->active_[static_cast<std::size_t>(i)]) && within(i) && each(i)) return;
+      } else {
+        const bool leftFirst = q[node.dim] - node.leftHigh <= node.rightLow - q[node.dim];
+        stack[top++] = leftFirst ? node.right : node.left;
+        stack[top++] = leftFirst ? node.left : node.right;
+      }
+    }
+  }
+};
+
+template <typename Fn>
+decltype(auto) KdTree::withDims(Fn fn) const {
+  switch (dims_) {
+    case 2:
+      return fn(std::integral_constant<std::size_t, 2>{});
+    case 3:
+      return fn(std::integral_constant<std::size_t, 3>{});
+    case 4:
+      return fn(std::integral_constant<std::size_t, 4>{});
+    case 8:
+      return fn(std::integral_constant<std::size_t, 8>{});
+    default:
+      return fn(std::integral_constant<std::size_t, 0>{});
+  }
+}
+
 void KdTree::radiusNeighbors(std::span<const double> query, double radius, std::vector<std::int32_t>& out) const {
   radiusSearch(query.data(), radius, nullptr, out);
 }
 
 std::size_t KdTree::radiusCount(std::span<const double> query, double radius, std::size_t atLeast) const {
   if (nodes_.empty()) return 0;
-  const double r2 = radius * radius;
-  const double* q = query.data();
   std::size_t count = 0;
-  std::int32_t stack[128];
-  int top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    const std::int32_t id = stack[--top];
-    if (boxMinDistance2(id, q) > r2) continue;
-    const Node& node = nodes_[static_cast<std::size_t>(id)];
-    if (boxMaxDistance2(id, q) <= r2) {
-      count += static_cast<std::size_t>(node.end - node.begin);
-    } else if (node.left < 0) {
-      for (std::int32_t i = node.begin; i < node.end; ++i) count += distance2(point(i), q, dims_) <= r2;
-    } else {
-      stack[top++] = node.right;
-      stack[top++] = node.left;
-      continue;
-    }
-    if (atLeast > 0 && count >= atLeast) return count;
-  }
+  const std::size_t stop = atLeast > 0 ? atLeast : std::numeric_limits<std::size_t>::max();
+  withDims([&](auto dims) {
+    const BallSearch<decltype(dims)::value> search{*this, query.data(), radius * radius, nullptr};
+    search.walk([&](const Node& node) { return (count += static_cast<std::size_t>(node.end - node.begin)) >= stop; },
+                [&](std::int32_t) { return ++count >= stop; });
+  });
   return count;
 }
 
 KdTree::ActiveSet::ActiveSet(const KdTree& tree)
     : tree_(&tree), count_(tree.nodes_.size()), active_(tree.index_.size(), 1) {
   for (std::size_t id = 0; id < tree.nodes_.size(); ++id) count_[id] = tree.nodes_[id].end - tree.nodes_[id].begin;
+}
+
+KdTree::ActiveSet::ActiveSet(const KdTree& tree, std::span<const std::uint8_t> rows)
+    : tree_(&tree), count_(tree.nodes_.size()), active_(tree.index_.size()) {
+  for (std::size_t i = 0; i < active_.size(); ++i)
+    active_[i] = rows[static_cast<std::size_t>(tree.index_[i])] != 0 ? 1 : 0;
+  // Children always have larger ids than their parent (built depth-first), so one backward pass.
+  for (std::size_t id = tree.nodes_.size(); id-- > 0;) {
+    const Node& node = tree.nodes_[id];
+    if (node.left >= 0) {
+      count_[id] = count_[static_cast<std::size_t>(node.left)] + count_[static_cast<std::size_t>(node.right)];
+    } else {
+      count_[id] = static_cast<std::int32_t>(std::count(active_.begin() + node.begin, active_.begin() + node.end, 1));
+    }
+  }
 }
 
 void KdTree::ActiveSet::remove(std::int32_t row) {
@@ -176,28 +255,41 @@ void KdTree::radiusSearch(const double* q, double radius, const ActiveSet* activ
                           std::vector<std::int32_t>& out) const {
   out.clear();
   if (nodes_.empty()) return;
-  const double r2 = radius * radius;
-  auto take = [&](std::int32_t i) { return !active || active->active_[static_cast<std::size_t>(i)]; };
-  std::int32_t stack[128];
-  int top = 0;
-  stack[top++] = 0;
-  while (top > 0) {
-    const std::int32_t id = stack[--top];
-    if ((active && active->count_[static_cast<std::size_t>(id)] == 0) || boxMinDistance2(id, q) > r2) continue;
-    const Node& node = nodes_[static_cast<std::size_t>(id)];
-    if (boxMaxDistance2(id, q) <= r2) {  // the whole box is inside the ball
-      for (std::int32_t i = node.begin; i < node.end; ++i)
-        if (take(i)) out.push_back(index_[static_cast<std::size_t>(i)]);
-      continue;
-    }
-    if (node.left < 0) {
-      for (std::int32_t i = node.begin; i < node.end; ++i)
-        if (take(i) && distance2(point(i), q, dims_) <= r2) out.push_back(index_[static_cast<std::size_t>(i)]);
-      continue;
-    }
-    stack[top++] = node.right;
-    stack[top++] = node.left;
-  }
+  auto take = [&](std::int32_t i) {
+    if (!active || active->active_[static_cast<std::size_t>(i)]) out.push_back(index_[static_cast<std::size_t>(i)]);
+  };
+  withDims([&](auto dims) {
+    const BallSearch<decltype(dims)::value> search{*this, q, radius * radius, active};
+    search.walk(
+        [&](const Node& node) {
+          for (std::int32_t i = node.begin; i < node.end; ++i) take(i);
+          return false;
+        },
+        [&](std::int32_t i) {
+          out.push_back(index_[static_cast<std::size_t>(i)]);
+          return false;
+        });
+  });
+}
+
+std::int32_t KdTree::firstWithin(std::span<const double> query, double radius, const ActiveSet& among) const {
+  std::int32_t found = -1;
+  if (nodes_.empty()) return found;
+  withDims([&](auto dims) {
+    const BallSearch<decltype(dims)::value> search{*this, query.data(), radius * radius, &among};
+    search.walk(
+        [&](const Node& node) {  // holds an active point: the walk skips empty boxes
+          std::int32_t i = node.begin;
+          while (!among.active_[static_cast<std::size_t>(i)]) ++i;
+          found = index_[static_cast<std::size_t>(i)];
+          return true;
+        },
+        [&](std::int32_t i) {
+          found = index_[static_cast<std::size_t>(i)];
+          return true;
+        });
+  });
+  return found;
 }
 
 // Depth-first k-nearest search with incremental distance bounds (Arya & Mount 1993): the squared
@@ -230,18 +322,8 @@ struct KdTree::KnnSearch {
     if (node.left < 0) {
       // The leaf's own box is tighter than the split planes: one O(d) check saves a scan.
       if (id == skipLeaf || tree.boxMinDistance2(id, q) >= bound()) return;
-      switch (tree.dims_) {  // fixed widths unroll and vectorise
-        case 2:
-          return scan<2>(node);
-        case 3:
-          return scan<3>(node);
-        case 4:
-          return scan<4>(node);
-        case 8:
-          return scan<8>(node);
-        default:
-          return scan<0>(node);
-      }
+      // Fixed widths unroll and vectorise.
+      return tree.withDims([&](auto dims) { scan<decltype(dims)::value>(node); });
     }
     const auto dim = static_cast<std::size_t>(node.dim);
     const double toRight = node.rightLow - q[dim];  // > 0: the right child lies beyond the query
@@ -288,28 +370,76 @@ double KdTree::kthDistance(std::span<const double> query, int k) const {
   return std::sqrt(best.back());
 }
 
+double KdTree::kthDistance2At(std::int32_t position, std::size_t k, std::vector<double>& best,
+                              std::vector<double>& offsets) const {
+  const std::int32_t leaf = leafOf_[static_cast<std::size_t>(position)];
+  const Node& node = nodes_[static_cast<std::size_t>(leaf)];
+  const double* q = point(position);
+  best.clear();
+  for (std::int32_t j = node.begin; j < node.end; ++j) keepSmallest(best, k, distance2(point(j), q, dims_));
+  kNearestFrom(q, k, leaf, best, offsets);
+  return best.back();
+}
+
 std::vector<double> KdTree::allKthDistances2(int k, int threads) const {
   std::vector<double> out(index_.size(), std::numeric_limits<double>::infinity());
   if (nodes_.empty() || k < 1) return out;
   const auto kk = std::min<std::size_t>(static_cast<std::size_t>(k), index_.size());
-  std::vector<std::int32_t> leaves;
-  for (std::size_t id = 0; id < nodes_.size(); ++id)
-    if (nodes_[id].left < 0) leaves.push_back(static_cast<std::int32_t>(id));
-  internal::parallelChunks(leaves.size(), threads, 16, [&](std::size_t begin, std::size_t end) {
+  // Tree order keeps leaf-mates together, so a worker's searches touch the same region.
+  internal::parallelChunks(index_.size(), threads, 256, [&](std::size_t begin, std::size_t end) {
     std::vector<double> best, offsets;
     best.reserve(kk + 1);
-    for (std::size_t l = begin; l < end; ++l) {
-      const Node& leaf = nodes_[static_cast<std::size_t>(leaves[l])];
-      for (std::int32_t i = leaf.begin; i < leaf.end; ++i) {
-        best.clear();
-        const double* q = point(i);
-        for (std::int32_t j = leaf.begin; j < leaf.end; ++j) keepSmallest(best, kk, distance2(point(j), q, dims_));
-        kNearestFrom(q, kk, leaves[l], best, offsets);
-        out[static_cast<std::size_t>(index_[static_cast<std::size_t>(i)])] = best.back();
-      }
+    for (std::size_t i = begin; i < end; ++i)
+      out[static_cast<std::size_t>(index_[i])] = kthDistance2At(static_cast<std::int32_t>(i), kk, best, offsets);
+  });
+  return out;
+}
+
+std::vector<double> KdTree::sampleKthDistances2(std::size_t sampleSize, int k, int threads) const {
+  const std::size_t n = index_.size();
+  if (sampleSize == 0 || sampleSize >= n) return allKthDistances2(k, threads);
+  std::vector<double> out(sampleSize, std::numeric_limits<double>::infinity());
+  if (k < 1) return out;
+  const auto kk = std::min<std::size_t>(static_cast<std::size_t>(k), n);
+  internal::parallelChunks(sampleSize, threads, 64, [&](std::size_t begin, std::size_t end) {
+    std::vector<double> best, offsets;
+    best.reserve(kk + 1);
+    for (std::size_t j = begin; j < end; ++j) {
+      // The middle of the j-th of sampleSize equal stretches of the tree order.
+      const auto position = static_cast<std::int32_t>((2 * j + 1) * n / (2 * sampleSize));
+      out[j] = kthDistance2At(position, kk, best, offsets);
     }
   });
   return out;
+}
+
+double KdTree::maxKthDistance2(int k, double known) const {
+  if (nodes_.empty() || k < 1) return std::numeric_limits<double>::infinity();
+  const auto kk = std::min<std::size_t>(static_cast<std::size_t>(k), index_.size());
+  std::vector<std::pair<double, std::int32_t>> bounds;  // (upper bound, tree position)
+  bounds.reserve(index_.size());
+  std::vector<double> best, offsets;
+  best.reserve(kk + 1);
+  for (std::size_t id = 0; id < nodes_.size(); ++id) {
+    const Node& leaf = nodes_[id];
+    if (leaf.left >= 0) continue;
+    // Every leaf-mate lies within the diagonal: no point here beats `known`.
+    if (leaf.end - leaf.begin >= static_cast<std::int32_t>(kk) &&
+        boxMaxDistance2(static_cast<std::int32_t>(id), boxLow_.data() + id * dims_) <= known)
+      continue;
+    for (std::int32_t i = leaf.begin; i < leaf.end; ++i) {
+      best.clear();
+      for (std::int32_t j = leaf.begin; j < leaf.end; ++j) keepSmallest(best, kk, distance2(point(j), point(i), dims_));
+      bounds.emplace_back(best.size() < kk ? std::numeric_limits<double>::infinity() : best.back(), i);
+    }
+  }
+  std::sort(bounds.begin(), bounds.end(), std::greater<>());
+  double largest = known;
+  for (const auto& [bound, position] : bounds) {
+    if (bound <= largest) break;
+    largest = std::max(largest, kthDistance2At(position, kk, best, offsets));
+  }
+  return largest;
 }
 
 std::pair<std::int32_t, double> KdTree::nearest(std::span<const double> query) const {

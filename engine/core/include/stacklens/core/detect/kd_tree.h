@@ -32,7 +32,10 @@ class KdTree {
   /// cheaper as points are taken. Removing a point costs O(depth).
   class ActiveSet {
    public:
+    /// Every tree point.
     explicit ActiveSet(const KdTree& tree);
+    /// The rows whose flag is nonzero (`rows` has one flag per original row). O(n).
+    ActiveSet(const KdTree& tree, std::span<const std::uint8_t> rows);
     bool active(std::int32_t row) const {
       return active_[static_cast<std::size_t>(tree_->position_[static_cast<std::size_t>(row)])];
     }
@@ -47,13 +50,28 @@ class KdTree {
   /// Active points within radius (as radiusNeighbors, restricted to `active`).
   void radiusNeighbors(std::span<const double> query, double radius, const ActiveSet& active,
                        std::vector<std::int32_t>& out) const;
+  /// Some active point within radius (the first the near-first walk meets): its original row,
+  /// or −1 when there is none. Stops at the first one found.
+  std::int32_t firstWithin(std::span<const double> query, double radius, const ActiveSet& among) const;
   /// Distance to the k-th nearest point (k ≥ 1; the query itself counts when it is a tree point).
   /// k is clipped to size().
   double kthDistance(std::span<const double> query, int k) const;
   /// For every tree point (by original row), the squared distance to its k-th nearest tree point,
-  /// itself counting as the first (k clipped to size()). The points of a leaf search together:
-  /// they start from their leaf-mates' distances and share one traversal.
+  /// itself counting as the first (k clipped to size()). Each search starts from the point's
+  /// leaf-mates, so its bound is tight before the traversal.
   std::vector<double> allKthDistances2(int k, int threads = 1) const;
+  /// The same for a spatially stratified, deterministic sample of `sampleSize` tree points: the
+  /// middle point of each of `sampleSize` equal stretches of the tree order (which sorts points
+  /// by region), in that order. Every point (in original row order) when sampleSize is 0 or
+  /// ≥ size(). Costs sampleSize / size() of allKthDistances2().
+  std::vector<double> sampleKthDistances2(std::size_t sampleSize, int k, int threads = 1) const;
+  /// The largest k-th nearest squared distance over the tree points (the most isolated point's),
+  /// exact. Each point's k-th distance among its leaf-mates bounds its own from above; points
+  /// are searched in decreasing order of that bound until it falls below the best found, so
+  /// only a few isolated points are searched. `known`: the squared k-th distance of some tree
+  /// point, if one is at hand (a lower bound of the result); leaves whose box diagonal is
+  /// within it are then skipped whole.
+  double maxKthDistance2(int k, double known = 0) const;
   /// Nearest point: its original row index and distance (−1 and +inf when the tree is empty).
   std::pair<std::int32_t, double> nearest(std::span<const double> query) const;
 
@@ -67,12 +85,21 @@ class KdTree {
     double rightLow = 0;   // smallest value of the right child along dim
   };
   struct KnnSearch;
+  template <std::size_t kDims>
+  struct BallSearch;
+  /// Calls fn(std::integral_constant<std::size_t, D>) with D = dimensions() for the common
+  /// widths (2, 3, 4, 8), else D = 0 (read at run time).
+  template <typename Fn>
+  decltype(auto) withDims(Fn fn) const;
   std::int32_t build(std::int32_t begin, std::int32_t end, int leafSize);
   double boxMinDistance2(std::int32_t node, const double* q) const;
   /// Improves `best` (the k smallest squared distances so far, sorted) with the tree's points.
   void kNearestFrom(const double* q, std::size_t k, std::int32_t skipLeaf, std::vector<double>& best,
                     std::vector<double>& offsets) const;
   double boxMaxDistance2(std::int32_t node, const double* q) const;
+  /// Squared distance from the tree point at `position` to its k-th nearest tree point.
+  double kthDistance2At(std::int32_t position, std::size_t k, std::vector<double>& best,
+                        std::vector<double>& offsets) const;
   void radiusSearch(const double* q, double radius, const ActiveSet* active, std::vector<std::int32_t>& out) const;
   const double* point(std::int32_t i) const { return points_.data() + static_cast<std::size_t>(i) * dims_; }
 
