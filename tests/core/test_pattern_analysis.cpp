@@ -284,6 +284,14 @@ class TestPatternAnalysis : public QObject {
         pool.erase(at);
       }
     }
+    for (double radius : {0.5, 1.0}) {
+      const std::vector<std::uint8_t> dense = tree.denseRows(radius, 6);
+      for (Eigen::Index i = 0; i < x.rows(); ++i) {
+        int within = 0;
+        for (Eigen::Index j = 0; j < x.rows(); ++j) within += bruteDistance(x, i, j) <= radius;
+        QCOMPARE(bool(dense[static_cast<std::size_t>(i)]), within >= 6);
+      }
+    }
     for (Eigen::Index q = 0; q < 60; ++q) {
       const std::span<const double> query(x.row(q).data(), 5);
       std::vector<double> d(static_cast<std::size_t>(x.rows()));

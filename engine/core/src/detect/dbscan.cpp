@@ -89,10 +89,7 @@ DbscanResult dbscan(const Matrix& x, const DbscanParams& params) {
   const auto minSamples = static_cast<std::size_t>(params.minSamples);
   result.eps = params.eps ? *params.eps
                           : kneeValue(kDistances(tree, std::max(params.minSamples, 2), params.epsSample, params.threads));
-  internal::parallelChunks(n, params.threads, 256, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i)
-      result.core[i] = tree.radiusCount(row(x, i), result.eps, minSamples) >= minSamples;
-  });
+  result.core = tree.denseRows(result.eps, minSamples, params.threads);
   const double eps = result.eps;
 
   // Grow clusters depth-first from core points in index order (scikit-learn's dbscan_inner),

@@ -218,6 +218,32 @@ std::size_t KdTree::radiusCount(std::span<const double> query, double radius, st
   return count;
 }
 
+std::vector<std::uint8_t> KdTree::denseRows(double radius, std::size_t atLeast, int threads) const {
+  std::vector<std::uint8_t> out(index_.size(), 0);
+  if (nodes_.empty()) return out;
+  const double r2 = radius * radius;
+  std::vector<std::int32_t> leaves;
+  for (std::size_t id = 0; id < nodes_.size(); ++id)
+    if (nodes_[id].left < 0) leaves.push_back(static_cast<std::int32_t>(id));
+  internal::parallelChunks(leaves.size(), threads, 8, [&](std::size_t begin, std::size_t end) {
+    std::vector<std::size_t> count;
+    for (std::size_t l = begin; l < end; ++l) {
+      const Node& leaf = nodes_[static_cast<std::size_t>(leaves[l])];
+      count.assign(static_cast<std::size_t>(leaf.end - leaf.begin), 1);  // itself
+      for (std::int32_t i = leaf.begin; i < leaf.end; ++i)
+        for (std::int32_t j = i + 1; j < leaf.end; ++j)
+          if (distance2(point(i), point(j), dims_) <= r2)
+            ++count[static_cast<std::size_t>(i - leaf.begin)], ++count[static_cast<std::size_t>(j - leaf.begin)];
+      for (std::int32_t i = leaf.begin; i < leaf.end; ++i) {
+        const std::size_t c = count[static_cast<std::size_t>(i - leaf.begin)];
+        out[static_cast<std::size_t>(index_[static_cast<std::size_t>(i)])] =
+            c >= atLeast || radiusCount(std::span<const double>(point(i), dims_), radius, atLeast) >= atLeast;
+      }
+    }
+  });
+  return out;
+}
+
 KdTree::ActiveSet::ActiveSet(const KdTree& tree)
     : tree_(&tree), count_(tree.nodes_.size()), active_(tree.index_.size(), 1) {
   for (std::size_t id = 0; id < tree.nodes_.size(); ++id) count_[id] = tree.nodes_[id].end - tree.nodes_[id].begin;

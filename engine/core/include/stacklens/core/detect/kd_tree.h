@@ -27,6 +27,11 @@ class KdTree {
   /// With `atLeast` > 0 the search stops as soon as that many are found (returns ≥ atLeast then).
   std::size_t radiusCount(std::span<const double> query, double radius, std::size_t atLeast = 0) const;
 
+  /// For every tree point (by original row): 1 when at least `atLeast` tree points, itself
+  /// included, lie within radius (DBSCAN's core test). Leaf-mates are counted pairwise first;
+  /// only points that fall short among them search the tree (stopping at atLeast).
+  std::vector<std::uint8_t> denseRows(double radius, std::size_t atLeast, int threads = 1) const;
+
   /// A shrinking subset of the tree's points, for searches that only want points not yet taken
   /// (DBSCAN's cluster growth). Subtrees with no active point are skipped, so the searches get
   /// cheaper as points are taken. Removing a point costs O(depth).
