@@ -52,8 +52,8 @@ Matrix benchmarkData(bool regimes, std::uint64_t seed) {
       if (r >= clean)
         x(r, c) = u(rng);
       else
-        x(r, c) = regimes ? 3.0 * std::sin(regime * 1.7 + static_cast<double>(c)) + (0.3 + 0.1 * regime) * z(rng)
-                          : z(rng);
+        x(r, c) =
+            regimes ? 3.0 * std::sin(regime * 1.7 + static_cast<double>(c)) + (0.3 + 0.1 * regime) * z(rng) : z(rng);
     }
   }
   return x;
@@ -237,8 +237,7 @@ class TestPatternAnalysis : public QObject {
           for (Eigen::Index i = 0; i < x.rows(); i += 37)
             QCOMPARE(bool(r.core[static_cast<std::size_t>(i)]),
                      tree.kthDistance(std::span<const double>(x.row(i).data(), 8), 5) <= r.eps);
-          qInfo("regimes: eps %.4f (full curve %.4f), clusters %d, noise %zu", r.eps, full, r.clusters,
-                r.noiseCount());
+          qInfo("regimes: eps %.4f (full curve %.4f), clusters %d, noise %zu", r.eps, full, r.clusters, r.noiseCount());
         }
       }
     }
@@ -321,10 +320,12 @@ class TestPatternAnalysis : public QObject {
           QVERIFY(atLeast3 >= 3 && atLeast3 <= expected);
         tree.radiusNeighbors(query, radius, thirds, found);
         QCOMPARE(found.size(), inSubset);
-        for (std::int32_t j : found) QVERIFY(subset[static_cast<std::size_t>(j)] && d[static_cast<std::size_t>(j)] <= radius);
+        for (std::int32_t j : found)
+          QVERIFY(subset[static_cast<std::size_t>(j)] && d[static_cast<std::size_t>(j)] <= radius);
         const std::int32_t first = tree.firstWithin(query, radius, thirds);
         QCOMPARE(first >= 0, inSubset > 0);
-        if (first >= 0) QVERIFY(subset[static_cast<std::size_t>(first)] && d[static_cast<std::size_t>(first)] <= radius);
+        if (first >= 0)
+          QVERIFY(subset[static_cast<std::size_t>(first)] && d[static_cast<std::size_t>(first)] <= radius);
       }
       std::vector<double> probe(5);
       for (double& v : probe) v = z(rng) * 3;

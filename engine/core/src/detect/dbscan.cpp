@@ -87,8 +87,9 @@ DbscanResult dbscan(const Matrix& x, const DbscanParams& params) {
   }
   const KdTree tree(x);
   const auto minSamples = static_cast<std::size_t>(params.minSamples);
-  result.eps = params.eps ? *params.eps
-                          : kneeValue(kDistances(tree, std::max(params.minSamples, 2), params.epsSample, params.threads));
+  result.eps = params.eps
+                   ? *params.eps
+                   : kneeValue(kDistances(tree, std::max(params.minSamples, 2), params.epsSample, params.threads));
   result.core = tree.denseRows(result.eps, minSamples, params.threads);
   const double eps = result.eps;
 

@@ -11,6 +11,43 @@
 
 namespace stacklens::core::detect {
 
+namespace {
+
+inline double distance2(const double* a, const double* b, std::size_t dims) {
+  double s = 0;
+  for (std::size_t d = 0; d < dims; ++d) {
+    const double diff = a[d] - b[d];
+    s += diff * diff;
+  }
+  return s;
+}
+
+inline void keepSmallest(std::vector<double>& best, std::size_t k, double d2) {
+  if (best.size() == k && d2 >= best.back()) return;
+  best.insert(std::upper_bound(best.begin(), best.end(), d2), d2);
+  if (best.size() > k) best.pop_back();
+}
+
+// Squared distances from q to `count` points stored column by column (`stride` apart): the same
+// sums in the same order as distance2(), so the same values, but vectorised across points.
+// Cloned for AVX2 (without FMA, which would round differently) and chosen at load time.
+__attribute__((target_clones("avx2", "default"))) void columnDistances2(const double* __restrict columns,
+                                                                        std::size_t stride, std::size_t count,
+                                                                        std::size_t dims, const double* __restrict q,
+                                                                        double* __restrict out) {
+  for (std::size_t j = 0; j < count; ++j) out[j] = 0;
+  for (std::size_t d = 0; d < dims; ++d) {
+    const double* column = columns + d * stride;
+    const double qd = q[d];
+    for (std::size_t j = 0; j < count; ++j) {
+      const double diff = column[j] - qd;
+      out[j] += diff * diff;
+    }
+  }
+}
+
+}  // namespace
+
 KdTree::KdTree(const Matrix& points, int leafSize) : dims_(static_cast<std::size_t>(points.cols())) {
   const auto n = static_cast<std::int32_t>(points.rows());
   index_.resize(static_cast<std::size_t>(n));
@@ -39,6 +76,38 @@ KdTree::KdTree(const Matrix& points, int leafSize) : dims_(static_cast<std::size
   for (std::size_t i = 0; i < index_.size(); ++i)
     std::copy_n(points_.data() + static_cast<std::size_t>(index_[i]) * dims_, dims_, ordered.data() + i * dims_);
   points_.swap(ordered);
+  // Each leaf again, column by column, for the vectorised scans.
+  columns_.resize(points_.size());
+  for (const Node& node : nodes_) {
+    if (node.left >= 0) continue;
+    const auto count = static_cast<std::size_t>(node.end - node.begin);
+    double* block = columns_.data() + static_cast<std::size_t>(node.begin) * dims_;
+    for (std::size_t j = 0; j < count; ++j)
+      for (std::size_t d = 0; d < dims_; ++d)
+        block[d * count + j] = point(node.begin + static_cast<std::int32_t>(j))[d];
+  }
+}
+
+template <typename Body>
+void KdTree::scanLeaf(const Node& leaf, const double* q, Body body) const {
+  const auto count = static_cast<std::size_t>(leaf.end - leaf.begin);
+  const double* block = columns_.data() + static_cast<std::size_t>(leaf.begin) * dims_;
+  double d2[kScanBlock];
+  for (std::size_t start = 0; start < count; start += kScanBlock) {
+    const std::size_t size = std::min(kScanBlock, count - start);
+    columnDistances2(block + start, count, size, dims_, q, d2);
+    for (std::size_t j = 0; j < size; ++j)
+      if (body(leaf.begin + static_cast<std::int32_t>(start + j), d2[j])) return;
+  }
+}
+
+void KdTree::leafMates(std::int32_t position, std::size_t k, std::vector<double>& best) const {
+  best.clear();
+  scanLeaf(nodes_[static_cast<std::size_t>(leafOf_[static_cast<std::size_t>(position)])], point(position),
+           [&](std::int32_t, double d2) {
+             keepSmallest(best, k, d2);
+             return false;
+           });
 }
 
 std::int32_t KdTree::build(std::int32_t begin, std::int32_t end, int leafSize) {
@@ -96,36 +165,6 @@ double KdTree::boxMaxDistance2(std::int32_t node, const double* q) const {
   return s;
 }
 
-namespace {
-
-inline double distance2(const double* a, const double* b, std::size_t dims) {
-  double s = 0;
-  for (std::size_t d = 0; d < dims; ++d) {
-    const double diff = a[d] - b[d];
-    s += diff * diff;
-  }
-  return s;
-}
-
-// Squared distance, abandoned (returning a value > bound) as soon as it exceeds `bound`.
-inline double distance2Bounded(const double* a, const double* b, std::size_t dims, double bound) {
-  double s = 0;
-  for (std::size_t d = 0; d < dims; ++d) {
-    const double diff = a[d] - b[d];
-    s += diff * diff;
-    if (s > bound) return s;
-  }
-  return s;
-}
-
-inline void keepSmallest(std::vector<double>& best, std::size_t k, double d2) {
-  if (best.size() == k && d2 >= best.back()) return;
-  best.insert(std::upper_bound(best.begin(), best.end(), d2), d2);
-  if (best.size() > k) best.pop_back();
-}
-
-}  // namespace
-
 // Radius queries: a depth-first walk over the boxes that meet the ball, near child first, with
 // the dimension fixed at compile time for the common widths so the loops unroll and vectorise.
 template <std::size_t kDims>
@@ -159,8 +198,9 @@ struct KdTree::BallSearch {
     return d2 <= r2;
   }
 
-  // whole(node) for boxes inside the ball, each(position) for the points within the ball in the
-  // leaves across its surface; either returns true to stop the walk.
+  // whole(node) for boxes inside the ball (without an active set), each(position) for the other
+  // points within the ball; either returns true to stop the walk. With an active set, leaves
+  // scan only their active members.
   template <typename Whole, typename Each>
   void walk(Whole whole, Each each) const {
     std::int32_t stack[128];
@@ -172,11 +212,17 @@ struct KdTree::BallSearch {
       const int rel = relation(id);
       if (rel == 0) continue;
       const Node& node = tree.nodes_[static_cast<std::size_t>(id)];
-      if (rel == 2) {
+      if (rel == 2 && !active) {
         if (whole(node)) return;
+      } else if (node.left < 0 && active) {
+        const std::int32_t* member = active->members_.data() + node.begin;
+        const std::int32_t count = active->count_[static_cast<std::size_t>(id)];
+        for (std::int32_t m = 0; m < count; ++m)
+          if ((rel == 2 || within(member[m])) && each(member[m])) return;
       } else if (node.left < 0) {
-        for (std::int32_t i = node.begin; i < node.end; ++i)
-          if ((!active || active->active_[static_cast<std::size_t>(i)]) && within(i) && each(i)) return;
+        bool stop = false;
+        tree.scanLeaf(node, q, [&](std::int32_t i, double d2) { return stop = d2 <= r2 && each(i); });
+        if (stop) return;
       } else {
         const bool leftFirst = q[node.dim] - node.leftHigh <= node.rightLow - q[node.dim];
         stack[top++] = leftFirst ? node.right : node.left;
@@ -226,31 +272,27 @@ std::vector<std::uint8_t> KdTree::denseRows(double radius, std::size_t atLeast, 
   for (std::size_t id = 0; id < nodes_.size(); ++id)
     if (nodes_[id].left < 0) leaves.push_back(static_cast<std::int32_t>(id));
   internal::parallelChunks(leaves.size(), threads, 8, [&](std::size_t begin, std::size_t end) {
-    std::vector<std::size_t> count;
     for (std::size_t l = begin; l < end; ++l) {
       const Node& leaf = nodes_[static_cast<std::size_t>(leaves[l])];
-      count.assign(static_cast<std::size_t>(leaf.end - leaf.begin), 1);  // itself
-      for (std::int32_t i = leaf.begin; i < leaf.end; ++i)
-        for (std::int32_t j = i + 1; j < leaf.end; ++j)
-          if (distance2(point(i), point(j), dims_) <= r2)
-            ++count[static_cast<std::size_t>(i - leaf.begin)], ++count[static_cast<std::size_t>(j - leaf.begin)];
       for (std::int32_t i = leaf.begin; i < leaf.end; ++i) {
-        const std::size_t c = count[static_cast<std::size_t>(i - leaf.begin)];
+        std::size_t count = 0;
+        scanLeaf(leaf, point(i), [&](std::int32_t, double d2) { return (count += d2 <= r2) >= atLeast; });
         out[static_cast<std::size_t>(index_[static_cast<std::size_t>(i)])] =
-            c >= atLeast || radiusCount(std::span<const double>(point(i), dims_), radius, atLeast) >= atLeast;
+            count >= atLeast || radiusCount(std::span<const double>(point(i), dims_), radius, atLeast) >= atLeast;
       }
     }
   });
   return out;
 }
 
-KdTree::ActiveSet::ActiveSet(const KdTree& tree)
-    : tree_(&tree), count_(tree.nodes_.size()), active_(tree.index_.size(), 1) {
-  for (std::size_t id = 0; id < tree.nodes_.size(); ++id) count_[id] = tree.nodes_[id].end - tree.nodes_[id].begin;
-}
+KdTree::ActiveSet::ActiveSet(const KdTree& tree) : ActiveSet(tree, std::vector<std::uint8_t>(tree.index_.size(), 1)) {}
 
 KdTree::ActiveSet::ActiveSet(const KdTree& tree, std::span<const std::uint8_t> rows)
-    : tree_(&tree), count_(tree.nodes_.size()), active_(tree.index_.size()) {
+    : tree_(&tree),
+      count_(tree.nodes_.size()),
+      active_(tree.index_.size()),
+      members_(tree.index_.size()),
+      slot_(tree.index_.size()) {
   for (std::size_t i = 0; i < active_.size(); ++i)
     active_[i] = rows[static_cast<std::size_t>(tree.index_[i])] != 0 ? 1 : 0;
   // Children always have larger ids than their parent (built depth-first), so one backward pass.
@@ -258,9 +300,17 @@ KdTree::ActiveSet::ActiveSet(const KdTree& tree, std::span<const std::uint8_t> r
     const Node& node = tree.nodes_[id];
     if (node.left >= 0) {
       count_[id] = count_[static_cast<std::size_t>(node.left)] + count_[static_cast<std::size_t>(node.right)];
-    } else {
-      count_[id] = static_cast<std::int32_t>(std::count(active_.begin() + node.begin, active_.begin() + node.end, 1));
+      continue;
     }
+    // The leaf's active positions first, in its stretch of members_.
+    std::int32_t next = node.begin;
+    for (int pass = 1; pass >= 0; --pass)
+      for (std::int32_t i = node.begin; i < node.end; ++i)
+        if (active_[static_cast<std::size_t>(i)] == pass) {
+          slot_[static_cast<std::size_t>(i)] = next;
+          members_[static_cast<std::size_t>(next++)] = i;
+        }
+    count_[id] = static_cast<std::int32_t>(std::count(active_.begin() + node.begin, active_.begin() + node.end, 1));
   }
 }
 
@@ -268,7 +318,17 @@ void KdTree::ActiveSet::remove(std::int32_t row) {
   const auto pos = static_cast<std::size_t>(tree_->position_[static_cast<std::size_t>(row)]);
   if (!active_[pos]) return;
   active_[pos] = 0;
-  for (std::int32_t id = tree_->leafOf_[pos]; id >= 0; id = tree_->parent_[static_cast<std::size_t>(id)])
+  const std::int32_t leaf = tree_->leafOf_[pos];
+  // Swap it with the leaf's last active member, so the active ones stay a prefix.
+  const std::int32_t last =
+      tree_->nodes_[static_cast<std::size_t>(leaf)].begin + count_[static_cast<std::size_t>(leaf)] - 1;
+  const std::int32_t moved = members_[static_cast<std::size_t>(last)];
+  const std::int32_t slot = slot_[pos];
+  members_[static_cast<std::size_t>(slot)] = moved;
+  slot_[static_cast<std::size_t>(moved)] = slot;
+  members_[static_cast<std::size_t>(last)] = static_cast<std::int32_t>(pos);
+  slot_[pos] = last;
+  for (std::int32_t id = leaf; id >= 0; id = tree_->parent_[static_cast<std::size_t>(id)])
     --count_[static_cast<std::size_t>(id)];
 }
 
@@ -281,14 +341,11 @@ void KdTree::radiusSearch(const double* q, double radius, const ActiveSet* activ
                           std::vector<std::int32_t>& out) const {
   out.clear();
   if (nodes_.empty()) return;
-  auto take = [&](std::int32_t i) {
-    if (!active || active->active_[static_cast<std::size_t>(i)]) out.push_back(index_[static_cast<std::size_t>(i)]);
-  };
   withDims([&](auto dims) {
     const BallSearch<decltype(dims)::value> search{*this, q, radius * radius, active};
     search.walk(
         [&](const Node& node) {
-          for (std::int32_t i = node.begin; i < node.end; ++i) take(i);
+          for (std::int32_t i = node.begin; i < node.end; ++i) out.push_back(index_[static_cast<std::size_t>(i)]);
           return false;
         },
         [&](std::int32_t i) {
@@ -303,17 +360,11 @@ std::int32_t KdTree::firstWithin(std::span<const double> query, double radius, c
   if (nodes_.empty()) return found;
   withDims([&](auto dims) {
     const BallSearch<decltype(dims)::value> search{*this, query.data(), radius * radius, &among};
-    search.walk(
-        [&](const Node& node) {  // holds an active point: the walk skips empty boxes
-          std::int32_t i = node.begin;
-          while (!among.active_[static_cast<std::size_t>(i)]) ++i;
-          found = index_[static_cast<std::size_t>(i)];
-          return true;
-        },
-        [&](std::int32_t i) {
-          found = index_[static_cast<std::size_t>(i)];
-          return true;
-        });
+    search.walk([](const Node&) { return false; },  // not called with an active set
+                [&](std::int32_t i) {
+                  found = index_[static_cast<std::size_t>(i)];
+                  return true;
+                });
   });
   return found;
 }
@@ -331,16 +382,12 @@ struct KdTree::KnnSearch {
 
   double bound() const { return best.size() < k ? std::numeric_limits<double>::infinity() : best.back(); }
 
-  template <std::size_t kDims>
   void scan(const Node& node) {
-    const std::size_t dims = kDims ? kDims : tree.dims_;
     double limit = bound();
-    for (std::int32_t i = node.begin; i < node.end; ++i) {
-      const double* p = tree.point(i);
-      double d2 = 0;
-      for (std::size_t d = 0; d < dims; ++d) d2 += (p[d] - q[d]) * (p[d] - q[d]);
+    tree.scanLeaf(node, q, [&](std::int32_t, double d2) {
       if (d2 < limit) keepSmallest(best, k, d2), limit = bound();
-    }
+      return false;
+    });
   }
 
   void visit(std::int32_t id, double rd) {
@@ -348,8 +395,7 @@ struct KdTree::KnnSearch {
     if (node.left < 0) {
       // The leaf's own box is tighter than the split planes: one O(d) check saves a scan.
       if (id == skipLeaf || tree.boxMinDistance2(id, q) >= bound()) return;
-      // Fixed widths unroll and vectorise.
-      return tree.withDims([&](auto dims) { scan<decltype(dims)::value>(node); });
+      return scan(node);
     }
     const auto dim = static_cast<std::size_t>(node.dim);
     const double toRight = node.rightLow - q[dim];  // > 0: the right child lies beyond the query
@@ -399,11 +445,8 @@ double KdTree::kthDistance(std::span<const double> query, int k) const {
 double KdTree::kthDistance2At(std::int32_t position, std::size_t k, std::vector<double>& best,
                               std::vector<double>& offsets) const {
   const std::int32_t leaf = leafOf_[static_cast<std::size_t>(position)];
-  const Node& node = nodes_[static_cast<std::size_t>(leaf)];
-  const double* q = point(position);
-  best.clear();
-  for (std::int32_t j = node.begin; j < node.end; ++j) keepSmallest(best, k, distance2(point(j), q, dims_));
-  kNearestFrom(q, k, leaf, best, offsets);
+  leafMates(position, k, best);
+  kNearestFrom(point(position), k, leaf, best, offsets);
   return best.back();
 }
 
@@ -454,8 +497,7 @@ double KdTree::maxKthDistance2(int k, double known) const {
         boxMaxDistance2(static_cast<std::int32_t>(id), boxLow_.data() + id * dims_) <= known)
       continue;
     for (std::int32_t i = leaf.begin; i < leaf.end; ++i) {
-      best.clear();
-      for (std::int32_t j = leaf.begin; j < leaf.end; ++j) keepSmallest(best, kk, distance2(point(j), point(i), dims_));
+      leafMates(i, kk, best);
       bounds.emplace_back(best.size() < kk ? std::numeric_limits<double>::infinity() : best.back(), i);
     }
   }

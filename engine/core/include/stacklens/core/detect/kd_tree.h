@@ -34,7 +34,8 @@ class KdTree {
 
   /// A shrinking subset of the tree's points, for searches that only want points not yet taken
   /// (DBSCAN's cluster growth). Subtrees with no active point are skipped, so the searches get
-  /// cheaper as points are taken. Removing a point costs O(depth).
+  /// cheaper as points are taken, and leaves scan only their active points. Removing a point
+  /// costs O(depth).
   class ActiveSet {
    public:
     /// Every tree point.
@@ -49,8 +50,10 @@ class KdTree {
    private:
     friend class KdTree;
     const KdTree* tree_;
-    std::vector<std::int32_t> count_;   // active points per node
-    std::vector<std::uint8_t> active_;  // per tree position
+    std::vector<std::int32_t> count_;    // active points per node
+    std::vector<std::uint8_t> active_;   // per tree position
+    std::vector<std::int32_t> members_;  // per leaf stretch: its active positions first
+    std::vector<std::int32_t> slot_;     // per tree position: its index in members_
   };
   /// Active points within radius (as radiusNeighbors, restricted to `active`).
   void radiusNeighbors(std::span<const double> query, double radius, const ActiveSet& active,
@@ -106,10 +109,18 @@ class KdTree {
   double kthDistance2At(std::int32_t position, std::size_t k, std::vector<double>& best,
                         std::vector<double>& offsets) const;
   void radiusSearch(const double* q, double radius, const ActiveSet* active, std::vector<std::int32_t>& out) const;
+  static constexpr std::size_t kScanBlock = 128;
+  /// body(position, squared distance to q) for the leaf's points in order, until it returns true.
+  template <typename Body>
+  void scanLeaf(const Node& leaf, const double* q, Body body) const;
+  /// The k smallest squared distances from the point at `position` to its leaf-mates (itself
+  /// included), sorted, into best.
+  void leafMates(std::int32_t position, std::size_t k, std::vector<double>& best) const;
   const double* point(std::int32_t i) const { return points_.data() + static_cast<std::size_t>(i) * dims_; }
 
   std::size_t dims_ = 0;
   std::vector<double> points_;          // tree order, row-major
+  std::vector<double> columns_;         // the same per leaf, column-major (leaf size apart)
   std::vector<std::int32_t> index_;     // tree order → original row
   std::vector<std::int32_t> position_;  // original row → tree order
   std::vector<std::int32_t> parent_;    // per node, −1 for the root
