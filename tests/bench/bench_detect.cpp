@@ -1,7 +1,10 @@
 // Detection engine benchmarks. tests/bench/compare_detect.py runs them next to scikit-learn on
 // the same data (files in $STACKLENS_BENCH_DATA) and prints the ratios; without that variable
 // the data are generated here with the same recipe.
+#include <algorithm>
 #include <benchmark/benchmark.h>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -35,9 +38,11 @@ Matrix readCsv(const std::string& path) {
 
 // 10,000 × 8: standard normal with 1 % uniform outliers (isolation forest), or six Gaussian
 // regimes of different spread plus 2 % uniform noise, standardised (service behaviour patterns).
-Matrix dataset(const char* name) {
-  if (const char* dir = std::getenv("STACKLENS_BENCH_DATA")) return readCsv(std::string(dir) + "/" + name + ".csv");
-  std::mt19937_64 rng(7);
+// `seed` other than 7: another draw of the same recipe (never read from the directory).
+Matrix dataset(const char* name, std::uint64_t seed = 7) {
+  if (const char* dir = std::getenv("STACKLENS_BENCH_DATA"); dir && seed == 7)
+    return readCsv(std::string(dir) + "/" + name + ".csv");
+  std::mt19937_64 rng(seed);
   std::normal_distribution<double> z(0, 1);
   std::uniform_real_distribution<double> u(-6, 6);
   Matrix x(10000, 8);
@@ -80,17 +85,49 @@ void BM_IsolationForestScoreOne(benchmark::State& state) {
 }
 BENCHMARK(BM_IsolationForestScoreOne)->Unit(benchmark::kMicrosecond);
 
+// The result goes out as counters, so that the comparison can show it beside scikit-learn's.
+void dbscanAutoEps(benchmark::State& state, const char* name) {
+  const Matrix x = dataset(name);
+  stacklens::core::detect::DbscanResult result;
+  for (auto _ : state) {
+    result = stacklens::core::detect::dbscan(x, {std::nullopt, 5, 1});
+    benchmark::DoNotOptimize(result);
+  }
+  state.counters["eps"] = result.eps;
+  state.counters["clusters"] = result.clusters;
+  state.counters["noise"] = static_cast<double>(result.noiseCount());
+}
 void BM_DbscanAutoEps(benchmark::State& state) {
-  const Matrix x = dataset("blobs");
-  for (auto _ : state) benchmark::DoNotOptimize(stacklens::core::detect::dbscan(x, {std::nullopt, 5, 1}));
+  dbscanAutoEps(state, "blobs");
+}
+void BM_DbscanAutoEpsGaussian(benchmark::State& state) {
+  dbscanAutoEps(state, "iforest");  // one Gaussian blob: the hardest case for a spatial index
 }
 BENCHMARK(BM_DbscanAutoEps)->Unit(benchmark::kMillisecond);
-
-void BM_DbscanAutoEpsGaussian(benchmark::State& state) {
-  const Matrix x = dataset("iforest");  // one Gaussian blob: the hardest case for a spatial index
-  for (auto _ : state) benchmark::DoNotOptimize(stacklens::core::detect::dbscan(x, {std::nullopt, 5, 1}));
-}
 BENCHMARK(BM_DbscanAutoEpsGaussian)->Unit(benchmark::kMillisecond);
+
+// Not a timing: how far the automatic eps from the default 2,048-row sample lies from the knee
+// of the full k-distance curve, over 12 draws of each data set (compare_detect.py skips it):
+//   bench_detect --benchmark_filter=AutoEpsSampleAccuracy
+void BM_AutoEpsSampleAccuracy(benchmark::State& state) {
+  double worst = 0, within3 = 0, draws = 0;
+  for (auto _ : state) {
+    for (const char* name : {"blobs", "iforest"}) {
+      for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+        const Matrix x = dataset(name, seed);
+        const double error =
+            std::abs(stacklens::core::detect::autoEps(x, 5) / stacklens::core::detect::autoEps(x, 5, 1, 0) - 1);
+        worst = std::max(worst, error);
+        within3 += error <= 0.03;
+        ++draws;
+      }
+    }
+  }
+  state.counters["worst_pct"] = 100 * worst;
+  state.counters["within3pct"] = within3;
+  state.counters["draws"] = draws;
+}
+BENCHMARK(BM_AutoEpsSampleAccuracy)->Iterations(1)->Unit(benchmark::kSecond);
 
 // One step of the streaming detector, for an 8-D service vector or a single metric, over a
 // daily-seasonal stream long enough to include its periodic season re-estimation.

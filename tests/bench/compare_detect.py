@@ -70,9 +70,20 @@ def sklearn_times(x, blobs, repetitions):
     return out
 
 
+def dbscan_results(x, blobs):
+    """eps, clusters and noise of the timed scikit-learn runs, to print beside ours."""
+    out = {}
+    for name, data in (("DbscanAutoEps", blobs), ("DbscanAutoEpsGaussian", x)):
+        eps = knee_eps(data, 5)
+        labels = DBSCAN(eps=eps, min_samples=5).fit(data).labels_
+        out[name] = (eps, labels.max() + 1, int((labels == -1).sum()))
+    return out
+
+
 def engine_times(build, data_dir, repetitions):
     env = dict(os.environ, STACKLENS_BENCH_DATA=data_dir)
     result = subprocess.run([os.path.join(build, "bench", "bench_detect"), "--benchmark_format=json",
+                             "--benchmark_filter=-AutoEpsSampleAccuracy",
                              f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true"],
                             env=env, check=True, capture_output=True, text=True)
     scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -82,6 +93,8 @@ def engine_times(build, data_dir, repetitions):
             continue
         name = b["run_name"].split("/")[0].removeprefix("BM_")
         out[name] = (b["real_time"] * scale[b["time_unit"]], b["cpu_time"] * scale[b["time_unit"]])
+        if "eps" in b:
+            out[name + "/result"] = (b["eps"], int(b["clusters"]), int(b["noise"]))
     return out
 
 
@@ -99,11 +112,17 @@ def main():
         x, blobs = datasets(data_dir)
         engine = engine_times(args.build, data_dir, args.repetitions)
         reference = sklearn_times(x, blobs, args.repetitions)
+        results = dbscan_results(x, blobs)
     print(f"{'benchmark (10,000 x 8, 1 thread)':34} {'StackLens wall':>14} {'sklearn wall':>13} {'ratio':>7}"
           f" {'StackLens cpu':>14} {'sklearn cpu':>13} {'ratio':>7}")
     for name, (sw, sc) in reference.items():
         ew, ec = engine[name]
         print(f"{name:34} {fmt(ew)} {fmt(sw)} {sw / ew:6.1f}x {fmt(ec)} {fmt(sc)} {sc / ec:6.1f}x")
+    for name, (eps, clusters, noise) in results.items():
+        ours = engine.get(name + "/result")
+        if ours:
+            print(f"{name:34} eps {ours[0]:.4f} vs {eps:.4f} (full curve), clusters {ours[1]} vs {clusters},"
+                  f" noise {ours[2]} vs {noise}")
     for name in ("StreamingDetector8D", "StreamingDetector1D"):
         ew, ec = engine[name]
         print(f"{name:34} {fmt(ew)} per step = {1 / ew:,.0f} steps/s wall, {1 / ec:,.0f} steps/s cpu")

@@ -214,13 +214,13 @@ class TestPatternAnalysis : public QObject {
 
   void dbscanSampledEps() {
     // Automatic eps from a sample of 2,048 rows (plus the exact largest k-distance) against the
-    // knee of the full k-distance curve: within 3 % on the benchmark's data.
+    // knee of the full k-distance curve, on the benchmark's data: within the documented 8 %.
     for (const bool regimes : {true, false}) {
       for (const std::uint64_t seed : {7u, 8u}) {
         const Matrix x = benchmarkData(regimes, seed);
         const double full = autoEps(x, 5, 1, 0);
         const double sampled = autoEps(x, 5);
-        QVERIFY2(std::abs(sampled / full - 1) <= 0.03,
+        QVERIFY2(std::abs(sampled / full - 1) <= 0.08,
                  qPrintable(QString("regimes %1 seed %2: %3 vs %4").arg(regimes).arg(seed).arg(sampled).arg(full)));
         // The sampled curve ends at the full curve's maximum.
         const std::vector<double> all = kDistanceCurve(x, 5, 1);

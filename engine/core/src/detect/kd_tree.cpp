@@ -176,19 +176,27 @@ struct KdTree::BallSearch {
 
   std::size_t dims() const { return kDims ? kDims : tree.dims_; }
 
-  // 0: the box lies outside the ball; 2: inside it; 1: across its surface. One pass for both.
-  int relation(std::int32_t id) const {
+  // Squared distance from q to the node's box (0 inside it).
+  double nearDistance2(std::int32_t id) const {
     const double* lo = tree.boxLow_.data() + static_cast<std::size_t>(id) * dims();
     const double* hi = tree.boxHigh_.data() + static_cast<std::size_t>(id) * dims();
-    double nearSum = 0, farSum = 0;
+    double sum = 0;
     for (std::size_t d = 0; d < dims(); ++d) {
-      const double below = lo[d] - q[d], above = q[d] - hi[d];
-      const double gap = std::max(std::max(below, above), 0.0);
-      const double far = std::max(-below, -above);
-      nearSum += gap * gap;
-      farSum += far * far;
+      const double gap = std::max(std::max(lo[d] - q[d], q[d] - hi[d]), 0.0);
+      sum += gap * gap;
     }
-    return nearSum > r2 ? 0 : farSum <= r2 ? 2 : 1;
+    return sum;
+  }
+  // Squared distance from q to the node's farthest corner.
+  double farDistance2(std::int32_t id) const {
+    const double* lo = tree.boxLow_.data() + static_cast<std::size_t>(id) * dims();
+    const double* hi = tree.boxHigh_.data() + static_cast<std::size_t>(id) * dims();
+    double sum = 0;
+    for (std::size_t d = 0; d < dims(); ++d) {
+      const double far = std::max(q[d] - lo[d], hi[d] - q[d]);
+      sum += far * far;
+    }
+    return sum;
   }
 
   bool within(std::int32_t i) const {
@@ -209,16 +217,18 @@ struct KdTree::BallSearch {
     while (top > 0) {
       const std::int32_t id = stack[--top];
       if (active && active->count_[static_cast<std::size_t>(id)] == 0) continue;
-      const int rel = relation(id);
-      if (rel == 0) continue;
+      if (nearDistance2(id) > r2) continue;
       const Node& node = tree.nodes_[static_cast<std::size_t>(id)];
-      if (rel == 2 && !active) {
+      // Whole boxes inside the ball are taken without distances; with an active set only
+      // leaves are worth that test (an inner box would be walked down anyway).
+      if (!active && farDistance2(id) <= r2) {
         if (whole(node)) return;
       } else if (node.left < 0 && active) {
         const std::int32_t* member = active->members_.data() + node.begin;
         const std::int32_t count = active->count_[static_cast<std::size_t>(id)];
+        const bool inside = farDistance2(id) <= r2;
         for (std::int32_t m = 0; m < count; ++m)
-          if ((rel == 2 || within(member[m])) && each(member[m])) return;
+          if ((inside || within(member[m])) && each(member[m])) return;
       } else if (node.left < 0) {
         bool stop = false;
         tree.scanLeaf(node, q, [&](std::int32_t i, double d2) { return stop = d2 <= r2 && each(i); });
