@@ -96,7 +96,7 @@ DbscanResult dbscan(const Matrix& x, const DbscanParams& params) {
   // Grow clusters depth-first from core points in index order (scikit-learn's dbscan_inner),
   // through core points only: a cluster is a connected set of cores. Labelled cores leave the
   // active set, so searches skip subtrees without unlabelled cores; noise never keeps a subtree
-  // alive, and once a cluster is complete its remaining searches end at the root.
+  // alive, and once a cluster is complete its remaining searches end high in the tree.
   KdTree::ActiveSet unlabelled(tree, result.core);
   std::vector<std::int32_t> stack, neighbours;
   int cluster = 0;

@@ -30,11 +30,14 @@ inline void keepSmallest(std::vector<double>& best, std::size_t k, double d2) {
 
 // Squared distances from q to `count` points stored column by column (`stride` apart): the same
 // sums in the same order as distance2(), so the same values, but vectorised across points.
-// Cloned for AVX2 (without FMA, which would round differently) and chosen at load time.
-__attribute__((target_clones("avx2", "default"))) void columnDistances2(const double* __restrict columns,
-                                                                        std::size_t stride, std::size_t count,
-                                                                        std::size_t dims, const double* __restrict q,
-                                                                        double* __restrict out) {
+// On x86-64 cloned for AVX2 (without FMA, which would round differently), chosen at load time.
+#if defined(__x86_64__)
+#define STACKLENS_SCAN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define STACKLENS_SCAN_CLONES
+#endif
+STACKLENS_SCAN_CLONES void columnDistances2(const double* __restrict columns, std::size_t stride, std::size_t count,
+                                            std::size_t dims, const double* __restrict q, double* __restrict out) {
   for (std::size_t j = 0; j < count; ++j) out[j] = 0;
   for (std::size_t d = 0; d < dims; ++d) {
     const double* column = columns + d * stride;
