@@ -20,10 +20,27 @@ std::string modelKey(const core::backtest::ForecastConfig& c) {
          std::to_string(c.fitWindow);
 }
 
-const TuningCache::Fitted* lookup(const std::map<std::string, TuningCache::Fitted>& map, const std::string& metric,
-                                  const std::string& key) {
-  const auto it = map.find(metric);
-  return it != map.end() && it->second.key == key ? &it->second : nullptr;
+const TuningCache::Fitted* lookup(const TuningCache& cache, const std::string& metric, const std::string& key) {
+  if (const auto it = cache.models.find(metric); it != cache.models.end() && it->second.key == key) return &it->second;
+  for (const auto& [m, fitted] : cache.earlier)
+    if (m == metric && fitted.key == key) return &fitted;
+  return nullptr;
+}
+
+// Keeps `fitted` as the metric's model; the one it replaces goes to the front of `earlier`.
+void keep(TuningCache& cache, const std::string& metric, TuningCache::Fitted fitted) {
+  auto& slot = cache.models[metric];
+  if (slot.key == fitted.key) {
+    slot = std::move(fitted);
+    return;
+  }
+  auto& earlier = cache.earlier;
+  earlier.erase(std::remove_if(earlier.begin(), earlier.end(),
+                               [&](const auto& e) { return e.first == metric && e.second.key == fitted.key; }),
+                earlier.end());
+  if (!slot.key.empty()) earlier.insert(earlier.begin(), {metric, std::move(slot)});
+  if (earlier.size() > TuningCache::kKeptEarlierFits) earlier.resize(TuningCache::kKeptEarlierFits);
+  slot = std::move(fitted);
 }
 
 core::EpochSeconds stepOf(const ServiceData& data) {
@@ -138,7 +155,10 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
   TuningCache& next = request.next ? *request.next : scratch;
   const TuningCache* previous = request.previous.get();
   if (previous && previous->data.get() != &data) previous = nullptr;  // another service or reloaded data
-  if (previous) next.models = previous->models;                       // metrics not shown now stay fitted for later
+  if (previous) {                                                     // metrics not shown now stay fitted for later
+    next.models = previous->models;
+    next.earlier = previous->earlier;
+  }
 
   // The forecasts run on their own threads (one per shown metric) while detection runs here: the
   // engine's parts are independent values.
@@ -148,31 +168,36 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
   std::vector<std::future<MetricOutcome>> forecasts;
   for (const std::string& metric : request.forecastMetrics) {
     if (data.rowCount() == 0 || data.metricIndex(metric) < 0) continue;
-    const TuningCache::Fitted* fitted = previous ? lookup(previous->models, metric, key) : nullptr;
+    const TuningCache::Fitted* fitted = previous ? lookup(*previous, metric, key) : nullptr;
     forecasts.push_back(std::async(std::launch::async, [&data, metric, &config, &forecast, fitted] {
       return forecastMetric(data, metric, config, forecast, fitted);
     }));
   }
 
-  // Detection: the production pipeline over the whole history, unless the same settings ran already.
+  // Detection: the production pipeline over the whole history, unless the same settings ran
+  // already or only the verdicts' settings changed (see the file comment of tuning_job.h).
   if (previous && previous->detectedWith && sameDetection(*previous->detectedWith, config)) {
-    next.anomalies = previous->anomalies;
-    next.replayed = previous->replayed;
+    next.detection = previous->detection;
+    next.trace = previous->trace;
     next.detectedWith = previous->detectedWith;
-  } else {
+  } else if (data.rowCount() > 0) {
     const core::backtest::ServiceHistory history = toServiceHistory(data);
-    if (!history.samples.empty()) {
-      core::backtest::BacktestConfig backtest;
-      backtest.pipeline = config.detection;
-      const auto startup = std::min(history.samples.size(), static_cast<std::size_t>(config.detection.historyCapacity));
-      backtest.startupSamples = static_cast<int>(startup);
-      const core::backtest::ServiceBacktest replay = core::backtest::replayService(history, backtest, cancelled);
-      next.anomalies = replay.anomalies;
-      next.replayed = replay.timestamps.size();
-      next.detectedWith = config;
+    core::backtest::BacktestConfig backtest;
+    backtest.pipeline = config.detection;
+    const auto startup = std::min(history.samples.size(), static_cast<std::size_t>(config.detection.historyCapacity));
+    backtest.startupSamples = static_cast<int>(startup);
+    if (previous && previous->trace && previous->trace->complete && previous->detectedWith &&
+        sameDetectionModels(*previous->detectedWith, config)) {
+      next.detection = core::backtest::redecideService(history, backtest, previous->detection, *previous->trace);
+      next.trace = previous->trace;
+    } else {
+      auto trace = std::make_shared<core::backtest::DetectionTrace>();
+      next.detection = core::backtest::replayService(history, backtest, cancelled, {}, trace.get());
+      next.trace = std::move(trace);
     }
+    next.detectedWith = config;
   }
-  results.anomalies = next.anomalies;
+  results.anomalies = next.detection.anomalies;
   for (const auto& [metric, threshold] : config.forecast.thresholds)
     if (data.metricIndex(metric) >= 0) results.thresholds[metric] = threshold;
 
@@ -180,7 +205,7 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
   for (std::future<MetricOutcome>& f : forecasts) {
     MetricOutcome outcome = f.get();  // rethrows what the engine threw
     forecastNote += outcome.note;
-    if (outcome.fitted) next.models[outcome.metric] = std::move(*outcome.fitted);
+    if (outcome.fitted) keep(next, outcome.metric, std::move(*outcome.fitted));
     if (outcome.band) results.forecasts[outcome.metric] = std::move(*outcome.band);
     if (outcome.breach) results.breaches[outcome.metric] = *outcome.breach;
     if (outcome.capacity) results.capacity[outcome.metric] = std::move(*outcome.capacity);
@@ -188,7 +213,8 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
 
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
   char note[160];
-  std::snprintf(note, sizeof note, "%zu anomalies in %zu replayed hours", next.anomalies.size(), next.replayed);
+  std::snprintf(note, sizeof note, "%zu anomalies in %zu replayed hours", next.detection.anomalies.size(),
+                next.detection.timestamps.size());
   results.note = note + forecastNote;
   std::snprintf(note, sizeof note, " · %.0f ms", ms);
   results.note += note;
