@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <future>
+#include <tuple>
 
 #include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/core/forecast/capacity_planner.h"
@@ -43,6 +44,14 @@ void keep(TuningCache& cache, const std::string& metric, TuningCache::Fitted fit
   slot = std::move(fitted);
 }
 
+bool same(const ForecastSettings& a, const ForecastSettings& b) {
+  auto fields = [](const ForecastSettings& f) {
+    return std::tie(f.autoOrder, f.p, f.d, f.q, f.seasonalP, f.seasonalD, f.seasonalQ, f.period, f.horizon, f.level,
+                    f.thresholds, f.capacity);
+  };
+  return fields(a) == fields(b);
+}
+
 core::EpochSeconds stepOf(const ServiceData& data) {
   const auto& t = data.timestamps;
   return t.size() >= 2 && t[t.size() - 1] > t[t.size() - 2] ? t[t.size() - 1] - t[t.size() - 2] : 3600;
@@ -77,13 +86,9 @@ CapacityProjection projectCapacity(std::span<const double> y, double limit, doub
 }
 
 // One shown metric's forecast, breach window and capacity projection.
-struct MetricOutcome {
+struct MetricOutcome : ForecastOutcome {
   std::string metric;
   std::optional<TuningCache::Fitted> fitted;
-  std::optional<ForecastBand> band;
-  std::optional<BreachWindow> breach;
-  std::optional<CapacityProjection> capacity;
-  std::string note;
 };
 
 MetricOutcome forecastMetric(const ServiceData& data, const std::string& metric, const TuningConfig& config,
@@ -165,10 +170,25 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
   const core::backtest::ForecastConfig forecast = forecastConfig(config.forecast);
   core::backtest::validate(forecast);
   const std::string key = modelKey(forecast);
+  const bool sameForecast = previous && previous->forecastWith && same(*previous->forecastWith, config.forecast);
+  next.forecastWith = config.forecast;
   std::vector<std::future<MetricOutcome>> forecasts;
   for (const std::string& metric : request.forecastMetrics) {
     if (data.rowCount() == 0 || data.metricIndex(metric) < 0) continue;
     const TuningCache::Fitted* fitted = previous ? lookup(*previous, metric, key) : nullptr;
+    if (fitted && sameForecast) {
+      const auto drawn = previous->outcomes.find(metric);
+      if (drawn != previous->outcomes.end() && drawn->second.first == key) {  // a detection-only change
+        std::promise<MetricOutcome> reused;
+        MetricOutcome outcome;
+        static_cast<ForecastOutcome&>(outcome) = drawn->second.second;
+        outcome.metric = metric;
+        outcome.fitted = *fitted;
+        reused.set_value(std::move(outcome));
+        forecasts.push_back(reused.get_future());
+        continue;
+      }
+    }
     forecasts.push_back(std::async(std::launch::async, [&data, metric, &config, &forecast, fitted] {
       return forecastMetric(data, metric, config, forecast, fitted);
     }));
@@ -205,10 +225,13 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
   for (std::future<MetricOutcome>& f : forecasts) {
     MetricOutcome outcome = f.get();  // rethrows what the engine threw
     forecastNote += outcome.note;
-    if (outcome.fitted) keep(next, outcome.metric, std::move(*outcome.fitted));
-    if (outcome.band) results.forecasts[outcome.metric] = std::move(*outcome.band);
+    if (outcome.band) results.forecasts[outcome.metric] = *outcome.band;
     if (outcome.breach) results.breaches[outcome.metric] = *outcome.breach;
-    if (outcome.capacity) results.capacity[outcome.metric] = std::move(*outcome.capacity);
+    if (outcome.capacity) results.capacity[outcome.metric] = *outcome.capacity;
+    if (outcome.fitted) {
+      next.outcomes[outcome.metric] = {outcome.fitted->key, static_cast<ForecastOutcome>(outcome)};
+      keep(next, outcome.metric, std::move(*outcome.fitted));
+    }
   }
 
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();

@@ -17,7 +17,8 @@
 // run reuses what the previous one left (TuningCache): a fitted model - with automatic orders, the
 // orders the search chose - is kept while the data, the orders setting, the period and the fit
 // window stay the same, until the user asks for a new search (TuningController::refit); a new
-// horizon, level, threshold or capacity limit only forecasts and simulates again. The models of the
+// horizon, level, threshold or capacity limit only forecasts and simulates again, and a change of
+// detection settings alone reuses the drawn forecasts (TuningCache::outcomes). The models of the
 // last few other orders are kept too (TuningCache::earlier), so that undo and redo of an orders
 // change, or going back and forth, find them. Detection results are reused while the detection
 // settings are unchanged.
@@ -42,6 +43,14 @@ core::backtest::ServiceHistory toServiceHistory(const ServiceData& data);
 /// How far the capacity projection looks ahead: two weeks of hourly steps.
 inline constexpr int kCapacityHorizonHours = 14 * 24;
 
+/// A shown metric's forecast as the chart draws it.
+struct ForecastOutcome {
+  std::optional<ForecastBand> band;
+  std::optional<BreachWindow> breach;
+  std::optional<CapacityProjection> capacity;
+  std::string note;  ///< " · metric ARIMA(...)", the breach probability, or why there is none
+};
+
 /// What one run leaves for the next (see the file comment). A value; copies are cheap enough
 /// (models hold their final state, residuals of at most fitWindow points).
 struct TuningCache {
@@ -60,6 +69,10 @@ struct TuningCache {
   /// What the replay's verdicts rest on: a change of the contamination or of the consensus settings
   /// only decides again (core::backtest::redecideService) instead of replaying.
   std::shared_ptr<const core::backtest::DetectionTrace> trace;
+  /// The shown metrics' forecasts (by metric, with the key of the model that made them) and the
+  /// settings they were made with: a change of detection settings alone reuses them whole.
+  std::map<std::string, std::pair<std::string, ForecastOutcome>> outcomes;
+  std::optional<ForecastSettings> forecastWith;
 };
 
 /// Options of one run.
