@@ -50,21 +50,25 @@ void BM_TuningRunFromScratch(benchmark::State& state) {
 }
 BENCHMARK(BM_TuningRunFromScratch)->Arg(30)->Arg(365)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-enum Change { kDetection = 0, kForecast = 1, kOrders = 2 };
+enum Change { kDetection = 0, kForecast = 1, kOrders = 2, kModels = 3, kOrdersBack = 4 };
 
 // A setting change to the updated chart: the edit goes through the undo stack, the controller
 // re-runs the engine in the background, the results reach the chart model, and the presenter has
 // redrawn (decimated, replaced) and painted the panes. Three metrics are shown and forecast.
-//   kDetection: the contamination (detection again; the fitted forecast models are kept)
-//   kForecast:  the error-rate threshold (forecasts and breach simulations again, no fit)
-//   kOrders:    p of fixed (p,1,1)(0,1,1)[24] orders (three ARIMA fits; detection kept)
+//   kDetection:  the contamination (the kept replay decided again; the forecast models are kept)
+//   kForecast:   the error-rate threshold (forecasts and breach simulations again, no fit)
+//   kOrders:     new fixed (p,1,q)(0,1,1)[24] orders each time, cycling through 16 (more than the
+//                workbench keeps), so three ARIMA fits each time; detection kept
+//   kModels:     the number of trees (a detection setting the models depend on: the whole history
+//                replayed through the pipeline)
+//   kOrdersBack: back and forth between two orders, as undo/redo (the kept models, no fit)
 void BM_SettingChangeToChart(benchmark::State& state) {
   MetricView view;
   view.resize(1100, 800);
   view.show();
   TuningModel tuning;
   const auto change = static_cast<Change>(state.range(1));
-  if (change == kOrders) {
+  if (change == kOrders || change == kOrdersBack) {
     TuningConfig fixed = tuning.config();
     fixed.forecast.autoOrder = false;
     tuning.load(fixed);
@@ -74,6 +78,14 @@ void BM_SettingChangeToChart(benchmark::State& state) {
   view.model()->setMetrics(kShown);
   view.model()->setService(std::make_shared<const ServiceData>(fleet(1, static_cast<int>(state.range(0))).front()));
   applied.wait(120000);
+  if (change == kOrdersBack) {  // both orders fitted once before the timing: every step finds its models
+    for (int p : {2, 1}) {
+      TuningConfig other = tuning.config();
+      other.forecast.p = p;
+      tuning.edit(other, 1);
+      applied.wait(120000);
+    }
+  }
   QTest::qWait(100);
   ChartPresenter* presenter = view.presenter();
   int step = 0;
@@ -83,7 +95,12 @@ void BM_SettingChangeToChart(benchmark::State& state) {
     ++step;
     if (change == kDetection) next.detection.anomaly.forest.contamination = 0.05 + 0.01 * (step % 10);
     if (change == kForecast) next.forecast.thresholds["error_rate"] = 1.0 + 0.1 * (step % 10);
-    if (change == kOrders) next.forecast.p = step % 2 ? 2 : 1;
+    if (change == kOrders) {
+      next.forecast.p = step % 4;
+      next.forecast.q = (step / 4) % 4;
+    }
+    if (change == kModels) next.detection.anomaly.forest.trees = 100 + step % 2;
+    if (change == kOrdersBack) next.forecast.p = step % 2 ? 2 : 1;
     // Sleep in an event loop until the presenter has redrawn with the new results (no busy wait:
     // the engine's worker threads get the cores).
     QEventLoop loop;
@@ -117,7 +134,7 @@ void BM_SettingChangeToChart(benchmark::State& state) {
   state.counters["engine_ms"] = engineMs / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_SettingChangeToChart)
-    ->ArgsProduct({{30, 365}, {kDetection, kForecast, kOrders}})
+    ->ArgsProduct({{30, 365}, {kDetection, kForecast, kOrders, kModels, kOrdersBack}})
     ->ArgNames({"days", "change"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -181,6 +181,62 @@ class TestBacktest : public QObject {
     QVERIFY2(replayed < full / 2, qPrintable(QString("%1 of %2").arg(replayed).arg(full)));
   }
 
+  // A new contamination or new consensus settings decided again from a replay's trace give what a
+  // replay with them gives: the same anomalies (ids, scores, severities), scores and scoring - also
+  // with refused samples, retraining during the replay and a start-up history without a model.
+  void redecidingEqualsReplaying() {
+    auto services = fleet(2, 16, 11);
+    services[0].samples[9 * 24].errorRate = -1;  // refused in the replayed part
+    services[1].samples[2].latencyP99Ms = -5;    // refused in the start-up history
+    auto base = configFrom(services, 7);
+    base.pipeline.retrainEvery = 50;
+    auto coldStart = base;
+    coldStart.startupSamples = 40;  // fewer than minTrainingSamples: warms up from the stream
+    for (const auto& start : {base, coldStart}) {
+      for (const auto& history : services) {
+        backtest::DetectionTrace trace;
+        const auto first = backtest::replayService(history, start, {}, {}, &trace);
+        QVERIFY(trace.complete);
+        QVERIFY(trace.models.size() >= 3);
+        std::vector<backtest::BacktestConfig> variants(5, start);
+        variants[0].pipeline.anomaly.forest.contamination = 0.03;
+        variants[1].pipeline.anomaly.forest.contamination = std::nullopt;  // auto
+        variants[2].pipeline.consensus.rule = detect::ConsensusRule::kAny;
+        variants[2].pipeline.consensus.severity = {0.5, 0.6, 0.7};
+        variants[3].pipeline.consensus.rule = detect::ConsensusRule::kWeighted;
+        variants[3].pipeline.consensus.forestWeight = 2;
+        variants[4].pipeline.anomaly.forest.contamination = 0.2;
+        variants[4].pipeline.consensus.rule = detect::ConsensusRule::kUnanimous;
+        int differing = 0;
+        for (const auto& variant : variants) {
+          const auto replayed = backtest::replayService(history, variant);
+          const auto decided = backtest::redecideService(history, variant, first, trace);
+          QCOMPARE(decided.scores, replayed.scores);
+          QCOMPARE(decided.anomalies.size(), replayed.anomalies.size());
+          for (std::size_t k = 0; k < replayed.anomalies.size(); ++k) {
+            QCOMPARE(decided.anomalies[k].anomalyId, replayed.anomalies[k].anomalyId);
+            QCOMPARE(decided.anomalies[k].anomalyScore, replayed.anomalies[k].anomalyScore);
+            QCOMPARE(decided.anomalies[k].confidence, replayed.anomalies[k].confidence);
+            QVERIFY(decided.anomalies[k].severity == replayed.anomalies[k].severity);
+            QCOMPARE(decided.anomalies[k].description, replayed.anomalies[k].description);
+          }
+          QCOMPARE(decided.detection.trueAlarms, replayed.detection.trueAlarms);
+          QCOMPARE(decided.detection.detectedWindows, replayed.detection.detectedWindows);
+          QCOMPARE(decided.rejected, replayed.rejected);
+          differing += decided.anomalies.size() != first.anomalies.size();
+        }
+        QVERIFY(differing >= 3);  // the settings do change the verdicts
+      }
+    }
+    // A cancelled replay leaves an incomplete trace, which is refused.
+    backtest::DetectionTrace partial;
+    int polls = 0;
+    backtest::replayService(
+        services[0], base, [&] { return ++polls > 2; }, {}, &partial);
+    QVERIFY(!partial.complete);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, backtest::redecideService(services[0], base, {}, partial));
+  }
+
   void refusedSamplesAreCountedNotFatal() {
     auto services = fleet(1, 10, 9);
     const auto config = configFrom(services, 7);

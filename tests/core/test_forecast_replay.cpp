@@ -1,8 +1,9 @@
 // Forecast replays: the rolling-origin replay equals forecasting each origin by hand with the
 // forecasting engine, automatic orders are searched once and kept, the last fit applied to a moved
 // window is that fit's coefficients with the window's exact likelihood, a predictive alert materializes
-// exactly when the observed values cross the threshold in its window, and runBacktest adds the
-// forecast scores per service and in total.
+// by the predictive alerter's rule (an anomaly in its window that concerns the metric or shows it above
+// the threshold), and runBacktest adds the forecast scores per service and in total, with the
+// materializations of its own detected anomalies.
 #include <atomic>
 #include <cmath>
 
@@ -12,6 +13,7 @@
 #include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/core/eval/forecast_metrics.h"
 #include "stacklens/core/forecast/auto_arima.h"
+#include "stacklens/core/pipeline/alert_materialization.h"
 
 #include "fleet_support.h"
 
@@ -27,6 +29,24 @@ std::vector<double> column(const std::vector<ServiceMetrics>& samples, std::stri
   std::vector<double> y;
   for (const ServiceMetrics& m : samples) y.push_back(backtest::metricValue(m, metric));
   return y;
+}
+
+// An anomaly at every sample whose metric is above the threshold, of a type that concerns no metric:
+// with these the alerter's rule materializes an alert exactly when the values cross in its window.
+std::vector<AnomalyRecord> crossings(const std::vector<ServiceMetrics>& samples, const std::string& metric,
+                                     double threshold) {
+  std::vector<AnomalyRecord> out;
+  for (const ServiceMetrics& m : samples) {
+    const double v = backtest::metricValue(m, metric);
+    if (!(v > threshold)) continue;
+    AnomalyRecord a;
+    a.service = m.service;
+    a.timestamp = m.timestamp;
+    a.type = AnomalyType::kOutlier;
+    a.metricValues[metric] = v;
+    out.push_back(a);
+  }
+  return out;
 }
 
 // The q-quantile of y (nearest rank).
@@ -128,7 +148,9 @@ class TestForecastReplay : public QObject {
     const double threshold = quantile(y, 0.9);
     const backtest::ForecastConfig config = fixedSeasonal("latency_p99_ms", threshold);
     const std::size_t first = 8 * 24, last = y.size();
-    const backtest::ForecastReplay replay = backtest::replayForecasts(history.samples, first, last, config);
+    backtest::ForecastReplay replay = backtest::replayForecasts(history.samples, first, last, config);
+    QCOMPARE(replay.score.materialized, 0);  // nothing is decided before the anomalies are known
+    backtest::materializeAlerts(replay, crossings(history.samples, "latency_p99_ms", threshold));
     const Expected expected = forecastByHand(y, first, last, config, threshold);
 
     QCOMPARE(replay.score.forecasts, 5);  // origins 192, 228, ..., 336: each with 24 hours after it
@@ -180,7 +202,8 @@ class TestForecastReplay : public QObject {
     config.originEvery = 48;
     config.thresholds = {{"error_rate", quantile(y, 0.95)}};
     const std::size_t first = 10 * 24, last = y.size();
-    const backtest::ForecastReplay replay = backtest::replayForecasts(history.samples, first, last, config);
+    backtest::ForecastReplay replay = backtest::replayForecasts(history.samples, first, last, config);
+    backtest::materializeAlerts(replay, crossings(history.samples, "error_rate", config.thresholds.at("error_rate")));
     const Expected expected = forecastByHand(y, first, last, config, config.thresholds.at("error_rate"));
     QCOMPARE(replay.score.forecasts, 2);
     compareScores(replay.score, expected.score);
@@ -205,8 +228,10 @@ class TestForecastReplay : public QObject {
     config.fitWindow = 200;
     config.originEvery = 1000;
     config.thresholds = {{"latency_p99_ms", 205.0}};
-    const auto rising = backtest::replayForecasts(climbing, 200, climbing.size(), config);
-    const auto dropped = backtest::replayForecasts(restarted, 200, restarted.size(), config);
+    auto rising = backtest::replayForecasts(climbing, 200, climbing.size(), config);
+    auto dropped = backtest::replayForecasts(restarted, 200, restarted.size(), config);
+    backtest::materializeAlerts(rising, crossings(climbing, "latency_p99_ms", 205.0));
+    backtest::materializeAlerts(dropped, crossings(restarted, "latency_p99_ms", 205.0));
     QCOMPARE(rising.score.alerts, 1);
     QCOMPARE(dropped.score.alerts, 1);  // the same history up to the origin: the same alert
     QCOMPARE(rising.alerts[0].windowStart, dropped.alerts[0].windowStart);
@@ -218,6 +243,34 @@ class TestForecastReplay : public QObject {
     // The forecast of the climb is close; of the restart, far off.
     QVERIFY(rising.score.smape() < 2);
     QVERIFY(dropped.score.smape() > 50);
+
+    // The alerter's rule: an anomaly in the window concerning the metric by its type materializes
+    // the alert even below the threshold; outside the window, or about another metric, it does not.
+    const backtest::ReplayedAlert alert = dropped.alerts[0];
+    auto anomalyAt = [&](EpochSeconds t, AnomalyType type, double value) {
+      AnomalyRecord a;
+      a.service = "leaky";
+      a.timestamp = t;
+      a.type = type;
+      a.metricValues["latency_p99_ms"] = value;
+      return a;
+    };
+    const std::vector<std::pair<AnomalyRecord, bool>> cases = {
+        {anomalyAt(alert.windowStart, AnomalyType::kLatencyDegradation, 60), true},
+        {anomalyAt(alert.windowEnd, AnomalyType::kOutlier, 206), true},
+        {anomalyAt(alert.windowEnd, AnomalyType::kOutlier, 204), false},
+        {anomalyAt(alert.windowStart, AnomalyType::kErrorSpike, 60), false},
+        {anomalyAt(alert.windowStart - 3600, AnomalyType::kLatencyDegradation, 300), false},
+        {anomalyAt(alert.windowEnd + 3600, AnomalyType::kLatencyDegradation, 300), false},
+    };
+    for (const auto& [anomaly, expected] : cases) {
+      auto replay = dropped;
+      backtest::materializeAlerts(replay, std::vector<AnomalyRecord>{anomaly});
+      QCOMPARE(replay.alerts[0].materialized, expected);
+      QCOMPARE(replay.score.materialized, expected ? 1 : 0);
+      QCOMPARE(pipeline::materializes({alert.metric, alert.threshold, alert.windowStart, alert.windowEnd}, anomaly),
+               expected);
+    }
   }
 
   void backtestAddsForecastScoresPerServiceAndInTotal() {
@@ -237,7 +290,8 @@ class TestForecastReplay : public QObject {
           std::lower_bound(samples.begin(), samples.end(), config.from,
                            [](const ServiceMetrics& m, EpochSeconds t) { return m.timestamp < t; }) -
           samples.begin());
-      const auto direct = backtest::replayForecasts(samples, first, samples.size(), *config.forecast);
+      auto direct = backtest::replayForecasts(samples, first, samples.size(), *config.forecast);
+      backtest::materializeAlerts(direct, result.services[s].anomalies);  // the replay's own detections
       compareScores(result.services[s].forecast.score, direct.score);
       total.add(direct.score);
     }

@@ -176,6 +176,33 @@ class TestChartPresenter : public QObject {
     QVERIFY(y->tickCount() >= 4);
   }
 
+  // The paint right after a redraw skips antialiasing (the expensive part); a still chart is
+  // painted smooth again.
+  void antialiasingIsOffWhileTheChartChangesAndBackWhenItRests() {
+    ChartPresenter presenter;
+    presenter.resize(800, 500);
+    presenter.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&presenter));
+    const auto data = hourlyService(24 * 30, 10);
+    presenter.setPlots({MetricPlot{data, 0, {}, {}, {}, {}, {}}, MetricPlot{data, 1, {}, {}, {}, {}, {}}});
+    auto smooth = [&] {
+      for (int p = 0; p < presenter.paneCount(); ++p)
+        if (!presenter.paneView(p)->renderHints().testFlag(QPainter::Antialiasing)) return false;
+      return true;
+    };
+    auto rough = [&] {
+      for (int p = 0; p < presenter.paneCount(); ++p)
+        if (presenter.paneView(p)->renderHints().testFlag(QPainter::Antialiasing)) return false;
+      return true;
+    };
+    QTRY_VERIFY(presenter.redrawCount() >= 1 && !presenter.redrawPending());
+    QTRY_VERIFY_WITH_TIMEOUT(smooth(), 3000);
+    presenter.zoom(0.5);
+    presenter.flushRedraw();
+    QVERIFY(rough());
+    QTRY_VERIFY_WITH_TIMEOUT(smooth(), 3000);
+  }
+
   void zoomPanAndReset() {
     ChartPresenter presenter;
     presenter.resize(800, 500);

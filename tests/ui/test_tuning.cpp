@@ -53,6 +53,17 @@ TuningConfig fixedOrders() {
   return c;
 }
 
+// A request that forecasts `metrics`, continues from `previous` and records what it leaves.
+TuningRequest keeping(const std::shared_ptr<const ServiceData>& service, std::vector<std::string> metrics,
+                      std::shared_ptr<const TuningCache> previous = {}) {
+  TuningRequest r;
+  r.forecastMetrics = std::move(metrics);
+  r.previous = std::move(previous);
+  r.next = std::make_shared<TuningCache>();
+  r.next->data = service;
+  return r;
+}
+
 // The forecast of `metric` as the engine gives it, with no workbench in between.
 core::forecast::ForecastPath directForecast(const ServiceData& data, const std::string& metric, const TuningConfig& c) {
   const auto config = forecastConfig(c.forecast);
@@ -325,10 +336,7 @@ class TestTuning : public QObject {
     const auto service = simulatedService(20);
     const std::string metric = "error_rate";
     TuningConfig c = fixedOrders();
-    TuningRequest first;
-    first.forecastMetrics = {metric};
-    first.next = std::make_shared<TuningCache>();
-    first.next->data = service;
+    TuningRequest first = keeping(service, {metric});
     runTuning(*service, c, {}, first);
     QVERIFY(first.next->models.count(metric));
     QVERIFY(first.next->detectedWith.has_value());
@@ -336,7 +344,7 @@ class TestTuning : public QObject {
     // Tamper with what the first run left: a re-run that reuses it shows the tampered values.
     auto kept = std::make_shared<TuningCache>(*first.next);
     kept->models.at(metric).model.constantValue += 1.0;
-    kept->anomalies.resize(1);
+    kept->detection.anomalies.resize(1);
     TuningRequest again;
     again.forecastMetrics = {metric};
     again.previous = kept;
@@ -358,6 +366,90 @@ class TestTuning : public QObject {
     const ServiceResults fresh = runTuning(*copy, c, {}, again);
     QCOMPARE(fresh.forecasts.at(metric).mean, directForecast(*copy, metric, c).mean);
     QVERIFY(fresh.anomalies.size() > 1);
+  }
+
+  // Going back to earlier orders (undo) finds their model instead of fitting again.
+  void goingBackToEarlierOrdersReusesTheirModels() {
+    const auto service = simulatedService(20);
+    const std::string metric = "error_rate";
+    TuningConfig a = fixedOrders();
+    TuningConfig b = a;
+    b.forecast.p = 2;
+    TuningRequest request = keeping(service, {metric});
+    runTuning(*service, a, {}, request);
+    request = keeping(service, {metric}, request.next);
+    const ServiceResults withB = runTuning(*service, b, {}, request);
+    QCOMPARE(withB.forecasts.at(metric).mean, directForecast(*service, metric, b).mean);
+    auto afterB = std::make_shared<TuningCache>(*request.next);
+    QCOMPARE(afterB->earlier.size(), std::size_t(1));
+    afterB->earlier.front().second.model.constantValue += 1.0;  // tampered: shows that it is reused
+    request = keeping(service, {metric}, afterB);
+    const ServiceResults backToA = runTuning(*service, a, {}, request);
+    QCOMPARE(
+        backToA.forecasts.at(metric).mean,
+        core::forecast::forecastArima(afterB->earlier.front().second.model, a.forecast.horizon, a.forecast.level).mean);
+    // B went to `earlier` in its turn.
+    QCOMPARE(request.next->earlier.size(), std::size_t(1));
+    QCOMPARE(request.next->earlier.front().second.key, afterB->models.at(metric).key);
+  }
+
+  // A change of detection settings alone reuses the drawn forecasts; a forecasting change does not.
+  void aDetectionChangeReusesTheDrawnForecasts() {
+    const auto service = simulatedService(20);
+    const std::string metric = "error_rate";
+    TuningConfig c = fixedOrders();
+    TuningRequest first = keeping(service, {metric});
+    runTuning(*service, c, {}, first);
+    auto kept = std::make_shared<TuningCache>(*first.next);
+    QVERIFY(kept->outcomes.count(metric));
+    kept->outcomes.at(metric).second.band->mean.front() += 1000;  // tampered: shows that it is reused
+    TuningRequest again;
+    again.forecastMetrics = {metric};
+    again.previous = kept;
+    c.detection.anomaly.forest.contamination = 0.05;
+    const ServiceResults reused = runTuning(*service, c, {}, again);
+    QCOMPARE(reused.forecasts.at(metric).mean, kept->outcomes.at(metric).second.band->mean);
+    c.forecast.thresholds[metric] = 0.5;
+    const ServiceResults redrawn = runTuning(*service, c, {}, again);
+    QCOMPARE(redrawn.forecasts.at(metric).mean, runTuning(*service, c, {}, first).forecasts.at(metric).mean);
+    QVERIFY(redrawn.forecasts.at(metric).mean != kept->outcomes.at(metric).second.band->mean);
+  }
+
+  // The contamination and the consensus settings decide the kept replay again instead of replaying
+  // (core::backtest::redecideService): the same anomalies as running the engine directly.
+  void aContaminationOrConsensusChangeDecidesTheKeptReplayAgain() {
+    const auto service = simulatedService(20);
+    TuningConfig c = fixedOrders();
+    TuningRequest first = keeping(service, {});
+    runTuning(*service, c, {}, first);
+    QVERIFY(first.next->trace && first.next->trace->complete);
+
+    TuningRequest again;
+    again.previous = first.next;
+    for (int variant = 0; variant < 3; ++variant) {
+      TuningConfig changed = c;
+      if (variant == 0) changed.detection.anomaly.forest.contamination = 0.04;
+      if (variant == 1) changed.detection.consensus.rule = core::detect::ConsensusRule::kAny;
+      if (variant == 2) changed.detection.consensus.severity.critical = 0.8;
+      const ServiceResults decided = runTuning(*service, changed, {}, again);
+      const ServiceResults direct = runTuning(*service, changed, {});
+      QCOMPARE(ids(decided.anomalies), ids(direct.anomalies));
+      for (std::size_t k = 0; k < direct.anomalies.size(); ++k)
+        QVERIFY(decided.anomalies[k].severity == direct.anomalies[k].severity);
+    }
+    // It is the trace that answers: with its steps removed, a contamination change finds nothing,
+    // while a change the models depend on (the trees) replays.
+    auto tampered = std::make_shared<TuningCache>(*first.next);
+    auto trace = std::make_shared<core::backtest::DetectionTrace>(*tampered->trace);
+    trace->steps.clear();
+    tampered->trace = trace;
+    again.previous = tampered;
+    TuningConfig changed = c;
+    changed.detection.anomaly.forest.contamination = 0.2;
+    QVERIFY(runTuning(*service, changed, {}, again).anomalies.empty());
+    changed.detection.anomaly.forest.trees = 60;
+    QCOMPARE(ids(runTuning(*service, changed, {}, again).anomalies), ids(runTuning(*service, changed, {}).anomalies));
+    QVERIFY(!runTuning(*service, changed, {}).anomalies.empty());
   }
 
   void onlyTheLatestOfManyQuickChangesLands() {

@@ -103,7 +103,8 @@ ChartPresenter::ChartPresenter(QWidget* parent)
       panesLayout_(new QVBoxLayout(panesWidget_)),
       readoutLabel_(new QLabel),
       legendLabel_(new QLabel),
-      redrawTimer_(new QTimer(this)) {
+      redrawTimer_(new QTimer(this)),
+      smoothTimer_(new QTimer(this)) {
   setObjectName("chartPresenter");
   placeholderChart_->legend()->hide();
   placeholderView_->setObjectName("chartView");
@@ -150,6 +151,9 @@ ChartPresenter::ChartPresenter(QWidget* parent)
 
   redrawTimer_->setSingleShot(true);
   connect(redrawTimer_, &QTimer::timeout, this, &ChartPresenter::redraw);
+  smoothTimer_->setSingleShot(true);
+  smoothTimer_->setInterval(kSmoothAfterMs);
+  connect(smoothTimer_, &QTimer::timeout, this, [this] { setSmooth(true); });
   sinceRedraw_.start();
   setDarkTheme(false);
 }
@@ -354,9 +358,19 @@ void ChartPresenter::scheduleRedraw() {
   redrawTimer_->start(static_cast<int>(wait));
 }
 
+void ChartPresenter::setSmooth(bool smooth) {
+  for (auto& pane : panes_) {
+    if (pane->view->renderHints().testFlag(QPainter::Antialiasing) == smooth) continue;
+    pane->view->setRenderHint(QPainter::Antialiasing, smooth);
+    if (smooth) pane->view->viewport()->update();
+  }
+}
+
 void ChartPresenter::redraw() {
   sinceRedraw_.restart();
   ++redrawCount_;
+  setSmooth(false);
+  smoothTimer_->start();
   for (std::size_t i = 0; i < panes_.size(); ++i) drawPane(*panes_[i], plots_[i]);
   updateLegend();
   updateCrosshairItems();

@@ -95,6 +95,14 @@ bool sameDetection(const TuningConfig& a, const TuningConfig& b) {
   return describeChanges(a, other).empty();
 }
 
+bool sameDetectionModels(const TuningConfig& a, const TuningConfig& b) {
+  TuningConfig other = b;
+  other.forecast = a.forecast;
+  other.detection.anomaly.forest.contamination = a.detection.anomaly.forest.contamination;
+  other.detection.consensus = a.detection.consensus;
+  return describeChanges(a, other).empty();
+}
+
 core::backtest::ForecastConfig forecastConfig(const ForecastSettings& f) {
   core::backtest::ForecastConfig c;
   c.period = std::max(f.period, 1);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <future>
+#include <tuple>
 
 #include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/core/forecast/capacity_planner.h"
@@ -20,10 +21,35 @@ std::string modelKey(const core::backtest::ForecastConfig& c) {
          std::to_string(c.fitWindow);
 }
 
-const TuningCache::Fitted* lookup(const std::map<std::string, TuningCache::Fitted>& map, const std::string& metric,
-                                  const std::string& key) {
-  const auto it = map.find(metric);
-  return it != map.end() && it->second.key == key ? &it->second : nullptr;
+const TuningCache::Fitted* lookup(const TuningCache& cache, const std::string& metric, const std::string& key) {
+  if (const auto it = cache.models.find(metric); it != cache.models.end() && it->second.key == key) return &it->second;
+  for (const auto& [m, fitted] : cache.earlier)
+    if (m == metric && fitted.key == key) return &fitted;
+  return nullptr;
+}
+
+// Keeps `fitted` as the metric's model; the one it replaces goes to the front of `earlier`.
+void keep(TuningCache& cache, const std::string& metric, TuningCache::Fitted fitted) {
+  auto& slot = cache.models[metric];
+  if (slot.key == fitted.key) {
+    slot = std::move(fitted);
+    return;
+  }
+  auto& earlier = cache.earlier;
+  earlier.erase(std::remove_if(earlier.begin(), earlier.end(),
+                               [&](const auto& e) { return e.first == metric && e.second.key == fitted.key; }),
+                earlier.end());
+  if (!slot.key.empty()) earlier.insert(earlier.begin(), {metric, std::move(slot)});
+  if (earlier.size() > TuningCache::kKeptEarlierFits) earlier.resize(TuningCache::kKeptEarlierFits);
+  slot = std::move(fitted);
+}
+
+bool same(const ForecastSettings& a, const ForecastSettings& b) {
+  auto fields = [](const ForecastSettings& f) {
+    return std::tie(f.autoOrder, f.p, f.d, f.q, f.seasonalP, f.seasonalD, f.seasonalQ, f.period, f.horizon, f.level,
+                    f.thresholds, f.capacity);
+  };
+  return fields(a) == fields(b);
 }
 
 core::EpochSeconds stepOf(const ServiceData& data) {
@@ -60,13 +86,9 @@ CapacityProjection projectCapacity(std::span<const double> y, double limit, doub
 }
 
 // One shown metric's forecast, breach window and capacity projection.
-struct MetricOutcome {
+struct MetricOutcome : ForecastOutcome {
   std::string metric;
   std::optional<TuningCache::Fitted> fitted;
-  std::optional<ForecastBand> band;
-  std::optional<BreachWindow> breach;
-  std::optional<CapacityProjection> capacity;
-  std::string note;
 };
 
 MetricOutcome forecastMetric(const ServiceData& data, const std::string& metric, const TuningConfig& config,
@@ -138,41 +160,64 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
   TuningCache& next = request.next ? *request.next : scratch;
   const TuningCache* previous = request.previous.get();
   if (previous && previous->data.get() != &data) previous = nullptr;  // another service or reloaded data
-  if (previous) next.models = previous->models;                       // metrics not shown now stay fitted for later
+  if (previous) {                                                     // metrics not shown now stay fitted for later
+    next.models = previous->models;
+    next.earlier = previous->earlier;
+  }
 
   // The forecasts run on their own threads (one per shown metric) while detection runs here: the
   // engine's parts are independent values.
   const core::backtest::ForecastConfig forecast = forecastConfig(config.forecast);
   core::backtest::validate(forecast);
   const std::string key = modelKey(forecast);
+  const bool sameForecast = previous && previous->forecastWith && same(*previous->forecastWith, config.forecast);
+  next.forecastWith = config.forecast;
   std::vector<std::future<MetricOutcome>> forecasts;
   for (const std::string& metric : request.forecastMetrics) {
     if (data.rowCount() == 0 || data.metricIndex(metric) < 0) continue;
-    const TuningCache::Fitted* fitted = previous ? lookup(previous->models, metric, key) : nullptr;
+    const TuningCache::Fitted* fitted = previous ? lookup(*previous, metric, key) : nullptr;
+    if (fitted && sameForecast) {
+      const auto drawn = previous->outcomes.find(metric);
+      if (drawn != previous->outcomes.end() && drawn->second.first == key) {  // a detection-only change
+        std::promise<MetricOutcome> reused;
+        MetricOutcome outcome;
+        static_cast<ForecastOutcome&>(outcome) = drawn->second.second;
+        outcome.metric = metric;
+        outcome.fitted = *fitted;
+        reused.set_value(std::move(outcome));
+        forecasts.push_back(reused.get_future());
+        continue;
+      }
+    }
     forecasts.push_back(std::async(std::launch::async, [&data, metric, &config, &forecast, fitted] {
       return forecastMetric(data, metric, config, forecast, fitted);
     }));
   }
 
-  // Detection: the production pipeline over the whole history, unless the same settings ran already.
+  // Detection: the production pipeline over the whole history, unless the same settings ran
+  // already or only the verdicts' settings changed (see the file comment of tuning_job.h).
   if (previous && previous->detectedWith && sameDetection(*previous->detectedWith, config)) {
-    next.anomalies = previous->anomalies;
-    next.replayed = previous->replayed;
+    next.detection = previous->detection;
+    next.trace = previous->trace;
     next.detectedWith = previous->detectedWith;
-  } else {
+  } else if (data.rowCount() > 0) {
     const core::backtest::ServiceHistory history = toServiceHistory(data);
-    if (!history.samples.empty()) {
-      core::backtest::BacktestConfig backtest;
-      backtest.pipeline = config.detection;
-      const auto startup = std::min(history.samples.size(), static_cast<std::size_t>(config.detection.historyCapacity));
-      backtest.startupSamples = static_cast<int>(startup);
-      const core::backtest::ServiceBacktest replay = core::backtest::replayService(history, backtest, cancelled);
-      next.anomalies = replay.anomalies;
-      next.replayed = replay.timestamps.size();
-      next.detectedWith = config;
+    core::backtest::BacktestConfig backtest;
+    backtest.pipeline = config.detection;
+    const auto startup = std::min(history.samples.size(), static_cast<std::size_t>(config.detection.historyCapacity));
+    backtest.startupSamples = static_cast<int>(startup);
+    if (previous && previous->trace && previous->trace->complete && previous->detectedWith &&
+        sameDetectionModels(*previous->detectedWith, config)) {
+      next.detection = core::backtest::redecideService(history, backtest, previous->detection, *previous->trace);
+      next.trace = previous->trace;
+    } else {
+      auto trace = std::make_shared<core::backtest::DetectionTrace>();
+      next.detection = core::backtest::replayService(history, backtest, cancelled, {}, trace.get());
+      next.trace = std::move(trace);
     }
+    next.detectedWith = config;
   }
-  results.anomalies = next.anomalies;
+  results.anomalies = next.detection.anomalies;
   for (const auto& [metric, threshold] : config.forecast.thresholds)
     if (data.metricIndex(metric) >= 0) results.thresholds[metric] = threshold;
 
@@ -180,15 +225,19 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
   for (std::future<MetricOutcome>& f : forecasts) {
     MetricOutcome outcome = f.get();  // rethrows what the engine threw
     forecastNote += outcome.note;
-    if (outcome.fitted) next.models[outcome.metric] = std::move(*outcome.fitted);
-    if (outcome.band) results.forecasts[outcome.metric] = std::move(*outcome.band);
+    if (outcome.band) results.forecasts[outcome.metric] = *outcome.band;
     if (outcome.breach) results.breaches[outcome.metric] = *outcome.breach;
-    if (outcome.capacity) results.capacity[outcome.metric] = std::move(*outcome.capacity);
+    if (outcome.capacity) results.capacity[outcome.metric] = *outcome.capacity;
+    if (outcome.fitted) {
+      next.outcomes[outcome.metric] = {outcome.fitted->key, static_cast<ForecastOutcome>(outcome)};
+      keep(next, outcome.metric, std::move(*outcome.fitted));
+    }
   }
 
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
   char note[160];
-  std::snprintf(note, sizeof note, "%zu anomalies in %zu replayed hours", next.anomalies.size(), next.replayed);
+  std::snprintf(note, sizeof note, "%zu anomalies in %zu replayed hours", next.detection.anomalies.size(),
+                next.detection.timestamps.size());
   results.note = note + forecastNote;
   std::snprintf(note, sizeof note, " · %.0f ms", ms);
   results.note += note;

@@ -1,11 +1,18 @@
 #include "stacklens/ui/workspace/demo_workspace.h"
 
+#include <algorithm>
+#include <map>
+#include <zlib.h>
+
+#include <QCryptographicHash>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QStandardPaths>
-#include <map>
 
+#include "stacklens/ui/theme.h"
 #include "stacklens/ui/tuning/tuning_toml.h"
+#include "stacklens/ui/workspace/csv_import.h"
 #include "stacklens/ui/workspace/workspace.h"
 
 namespace stacklens::ui {
@@ -43,12 +50,74 @@ std::vector<ServiceData> simulatedServices(const core::sim::FleetConfig& config)
   return services;
 }
 
+namespace {
+
+// A gzip member (gzip -n output) inflated whole.
+std::string gunzip(const QByteArray& in, const std::string& name) {
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) throw WorkspaceError("demo: cannot inflate " + name);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.constData()));
+  z.avail_in = static_cast<uInt>(in.size());
+  std::string out;
+  char buffer[1 << 16];
+  int status = Z_OK;
+  while (status == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buffer);
+    z.avail_out = sizeof buffer;
+    status = inflate(&z, Z_NO_FLUSH);
+    out.append(buffer, sizeof buffer - z.avail_out);
+  }
+  inflateEnd(&z);
+  if (status != Z_STREAM_END) throw WorkspaceError("demo: " + name + " is not a complete gzip file");
+  return out;
+}
+
+}  // namespace
+
+std::string bundledDemoFile(const std::string& name) {
+  initResources();
+  const bool compressed = name == "metrics.csv";
+  const QString resource = ":/stacklens/demo/" + QString::fromStdString(compressed ? name + ".gz" : name);
+  QFile file(resource);
+  if (!file.open(QIODevice::ReadOnly)) throw WorkspaceError("demo: no bundled " + resource.toStdString());
+  const QByteArray bytes = file.readAll();
+  return compressed ? gunzip(bytes, name + ".gz") : bytes.toStdString();
+}
+
+std::vector<ServiceData> bundledDemoServices() {
+  std::vector<ServiceData> services =
+      interpretCsv(connect::parseCsv(bundledDemoFile("metrics.csv"), "demo/metrics.csv"), "demo").services;
+  const connect::CsvTable incidents = connect::parseCsv(bundledDemoFile("incidents.csv"), "demo/incidents.csv");
+  const int service = incidents.columnIndex("service"), start = incidents.columnIndex("start"),
+            end = incidents.columnIndex("end");
+  if (service < 0 || start < 0 || end < 0)
+    throw connect::CsvError("demo/incidents.csv: the header needs service, start and end");
+  for (ServiceData& d : services) d.labels.clear();
+  for (std::size_t r = 0; r < incidents.rowCount(); ++r) {
+    const std::string& name = incidents.rows[r][static_cast<std::size_t>(service)];
+    const auto it =
+        std::find_if(services.begin(), services.end(), [&](const ServiceData& d) { return d.name == name; });
+    if (it == services.end())
+      incidents.fail(r, static_cast<std::size_t>(service), "no service '" + name + "' in metrics.csv");
+    it->labels.push_back(
+        {incidents.time(r, static_cast<std::size_t>(start)), incidents.time(r, static_cast<std::size_t>(end))});
+  }
+  for (ServiceData& d : services)
+    std::sort(d.labels.begin(), d.labels.end(),
+              [](const LabelWindow& a, const LabelWindow& b) { return a.start < b.start; });
+  return services;
+}
+
 QString ensureDemoWorkspace(const QString& path) {
   QDir().mkpath(QFileInfo(path).absolutePath());
   auto ws = Workspace::open(path);
-  const std::string marker = "demo_version=" + std::to_string(kDemoVersion);
+  // The marker names the bundled data, so that a build with other demo data refreshes the file.
+  const std::string data = bundledDemoFile("metrics.csv") + bundledDemoFile("incidents.csv");
+  const std::string marker =
+      "demo_version=" + std::to_string(kDemoVersion) + " data_md5=" +
+      QCryptographicHash::hash(QByteArray::fromStdString(data), QCryptographicHash::Md5).toHex().toStdString();
   if (ws->configuration("demo").value_or("") != marker || ws->services().empty()) {
-    ws->importServices(simulatedServices(demoFleetConfig()), "stacklens simulate --services 12 --days 42 --seed 42");
+    ws->importServices(bundledDemoServices(), "resources/demo (stacklens simulate --services 12 --days 42 --seed 42)");
     // Two settings to compare in the backtest panel, next to the current ones.
     TuningConfig strict = TuningConfig::defaults();
     strict.detection.consensus.rule = core::detect::ConsensusRule::kUnanimous;

@@ -81,9 +81,83 @@ DetectionScore scoreDetections(std::span<const EpochSeconds> anomalyTimes, std::
   return score;
 }
 
+namespace {
+
+// Follows a replay for its DetectionTrace: which rows each model version was trained on (the last
+// trainingSamples rows the pipeline accepted up to the row of its trainedAt), and the forest's
+// score of every scored sample under the model that scored it.
+class TraceRecorder {
+ public:
+  TraceRecorder(DetectionTrace* trace, const std::vector<ServiceMetrics>& samples) : trace_(trace), samples_(samples) {
+    if (trace_) *trace_ = DetectionTrace{};
+  }
+
+  void accepted(std::size_t sample) {
+    if (trace_) accepted_.push_back(sample);
+  }
+
+  void trained(const pipeline::PipelineOutput& out) {
+    if (!trace_) return;
+    for (const ModelRecord& m : out.models) {
+      if (m.modelType != "isolation_forest") continue;
+      std::size_t end = accepted_.size();  // one past the last training row
+      while (end > 0 && samples_[accepted_[end - 1]].timestamp != m.trainedAt) --end;
+      const auto n = static_cast<std::size_t>(m.trainingSamples);
+      if (end < n || n == 0) {
+        broken_ = true;
+        continue;
+      }
+      detector_ = detect::AnomalyDetector::deserialize(m.blob);
+      std::vector<FeatureVector> rows;
+      for (std::size_t i = end - n; i < end; ++i) rows.push_back(samples_[accepted_[i]].features());
+      DetectionTrace::Model model;
+      for (const detect::Detection& d : detector_.detect(detect::toMatrix(rows)))
+        model.trainingScores.push_back(d.score);
+      model.baseline = detect::Baseline::fromSamples(rows);
+      trace_->models.push_back(std::move(model));
+    }
+  }
+
+  void scored(std::size_t position, std::size_t sample, const pipeline::PipelineOutput& out) {
+    if (!trace_) return;
+    if (trace_->models.empty()) {
+      broken_ = true;
+      return;
+    }
+    DetectionTrace::Step step;
+    step.position = position;
+    step.sample = sample;
+    step.model = trace_->models.size() - 1;
+    step.forestScore = detector_.detect(samples_[sample].features()).score;
+    step.votes = out.votes;
+    trace_->steps.push_back(std::move(step));
+  }
+
+  void finish(bool cancelled) {
+    if (trace_) trace_->complete = !broken_ && !cancelled;
+  }
+
+ private:
+  DetectionTrace* trace_;
+  const std::vector<ServiceMetrics>& samples_;
+  std::vector<std::size_t> accepted_;  // indices of the samples the pipeline took into its history
+  detect::AnomalyDetector detector_;   // the newest model's detector
+  bool broken_ = false;
+};
+
+// The event-based score of the anomalies against the labels of the replayed range.
+void scoreService(const BacktestConfig& config, ServiceBacktest& out) {
+  std::vector<EpochSeconds> times;
+  times.reserve(out.anomalies.size());
+  for (const AnomalyRecord& a : out.anomalies) times.push_back(a.timestamp);
+  out.detection = scoreDetections(times, out.labels, config.tolerance);
+}
+
+}  // namespace
+
 ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfig& config,
-                              const std::function<bool()>& cancelled,
-                              const std::function<void(std::size_t)>& advanced) {
+                              const std::function<bool()>& cancelled, const std::function<void(std::size_t)>& advanced,
+                              DetectionTrace* trace) {
   ServiceBacktest out;
   out.service = history.service;
   const auto& samples = history.samples;
@@ -94,39 +168,51 @@ ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfi
   const auto [firstIndex, lastIndex] = replayedRange(samples, config);
   const auto first = samples.begin() + static_cast<std::ptrdiff_t>(firstIndex);
   const auto last = samples.begin() + static_cast<std::ptrdiff_t>(lastIndex);
+  TraceRecorder recorder(trace, samples);
 
   pipeline::MlPipeline pipeline(config.pipeline);
   // Start-up: the daemon loads the recent history and trains on it. Rows the pipeline refuses are
   // left out (the daemon's history would never have stored them); they count as rejected.
   std::vector<ServiceMetrics> startup(samples.begin(), first);
+  pipeline::PipelineOutput trained;
   try {
-    pipeline.train(history.service, startup);
+    trained = pipeline.train(history.service, startup);
+    for (std::size_t i = 0; i < firstIndex; ++i) recorder.accepted(i);
   } catch (const pipeline::InvalidSample&) {
     std::vector<ServiceMetrics> clean;
-    for (const ServiceMetrics& m : startup) {
+    for (std::size_t i = 0; i < firstIndex; ++i) {
       try {
         pipeline::MlPipeline check(config.pipeline);  // one sample never trains: a cheap validation
-        check.train(history.service, std::span<const ServiceMetrics>(&m, 1));
-        clean.push_back(m);
+        check.train(history.service, std::span<const ServiceMetrics>(&samples[i], 1));
+        clean.push_back(samples[i]);
+        recorder.accepted(i);
       } catch (const pipeline::InvalidSample&) {
         ++out.rejected;
       }
     }
-    pipeline.train(history.service, clean);
+    trained = pipeline.train(history.service, clean);
   }
+  recorder.trained(trained);
 
   const auto count = static_cast<std::size_t>(last - first);
   out.timestamps.reserve(count);
   out.scores.reserve(count);
   std::size_t done = 0;
+  bool stopped = false;
   for (auto it = first; it != last; ++it) {
-    if (cancelled && (done % 64 == 0) && cancelled()) break;
+    if (cancelled && (done % 64 == 0) && cancelled()) {
+      stopped = true;
+      break;
+    }
+    const auto index = static_cast<std::size_t>(it - samples.begin());
     out.timestamps.push_back(it->timestamp);
     try {
       pipeline::PipelineOutput result = pipeline.process(*it);
-      out.scores.push_back(result.state == pipeline::ServiceState::kDetecting && result.consensus.voters > 0
-                               ? result.consensus.anomalyScore
-                               : 0.0);
+      recorder.accepted(index);
+      recorder.trained(result);
+      const bool scored = result.state == pipeline::ServiceState::kDetecting && result.consensus.voters > 0;
+      out.scores.push_back(scored ? result.consensus.anomalyScore : 0.0);
+      if (scored) recorder.scored(out.scores.size() - 1, index, result);
       if (result.consensus.voters == 0) ++out.warmupSamples;
       for (AnomalyRecord& a : result.anomalies) out.anomalies.push_back(std::move(a));
     } catch (const pipeline::InvalidSample&) {
@@ -136,6 +222,7 @@ ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfi
     ++done;
     if (advanced) advanced(done);
   }
+  recorder.finish(stopped);
 
   out.modelVersions = pipeline.modelVersion(history.service);
   if (config.forecast && !(cancelled && cancelled()))
@@ -143,14 +230,36 @@ ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfi
         replayForecasts(samples, firstIndex, lastIndex, *config.forecast, cancelled, [&](std::size_t forecasts) {
           if (advanced) advanced(done + kForecastWork * forecasts);
         });
+  materializeAlerts(out.forecast, out.anomalies);
   const EpochSeconds rangeStart = out.timestamps.empty() ? config.from : out.timestamps.front();
   const EpochSeconds rangeEnd = out.timestamps.empty() ? config.from : out.timestamps.back();
   for (const LabelWindow& w : history.labels)
     if (w.end >= rangeStart && w.start <= rangeEnd) out.labels.push_back(w);
-  std::vector<EpochSeconds> times;
-  times.reserve(out.anomalies.size());
-  for (const AnomalyRecord& a : out.anomalies) times.push_back(a.timestamp);
-  out.detection = scoreDetections(times, out.labels, config.tolerance);
+  scoreService(config, out);
+  return out;
+}
+
+ServiceBacktest redecideService(const ServiceHistory& history, const BacktestConfig& config,
+                                const ServiceBacktest& replayed, const DetectionTrace& trace) {
+  if (!trace.complete) throw std::invalid_argument("backtest: the detection trace is incomplete; replay instead");
+  ServiceBacktest out = replayed;
+  out.anomalies.clear();
+  std::vector<detect::IsolationForest::Calibration> calibrations;
+  for (const DetectionTrace::Model& m : trace.models)
+    calibrations.push_back(
+        detect::IsolationForest::calibrate(m.trainingScores, config.pipeline.anomaly.forest.contamination));
+  const detect::ConsensusConfig& consensus = config.pipeline.consensus;
+  for (const DetectionTrace::Step& step : trace.steps) {
+    const detect::IsolationForest::Calibration& c = calibrations.at(step.model);
+    detect::Votes votes = step.votes;
+    votes.isolationForest = {true, c.isAnomaly(step.forestScore), c.confidence(step.forestScore)};
+    out.scores.at(step.position) = detect::decide(votes, consensus).anomalyScore;
+    if (auto record = detect::buildAnomalyRecord(history.samples.at(step.sample), votes,
+                                                 trace.models[step.model].baseline, consensus))
+      out.anomalies.push_back(std::move(*record));
+  }
+  materializeAlerts(out.forecast, out.anomalies);
+  scoreService(config, out);
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include "stacklens/core/eval/forecast_metrics.h"
 #include "stacklens/core/forecast/auto_arima.h"
+#include "stacklens/core/pipeline/alert_materialization.h"
 
 namespace stacklens::core::backtest {
 namespace {
@@ -163,10 +164,8 @@ ForecastReplay replayForecasts(std::span<const ServiceMetrics> samples, std::siz
       alert.windowStart = samples[origin + from].timestamp;
       alert.windowEnd = samples[origin + to].timestamp;
       alert.probability = breach.probability;
-      for (std::size_t j = from; j <= to && !alert.materialized; ++j)
-        alert.materialized = y[origin + j] > threshold->second;
+      alert.threshold = threshold->second;
       ++s.alerts;
-      s.materialized += alert.materialized;
       out.alerts.push_back(std::move(alert));
     };
     for (std::size_t k = 0; k < origins; ++k) {
@@ -176,6 +175,19 @@ ForecastReplay replayForecasts(std::span<const ServiceMetrics> samples, std::siz
     }
   }
   return out;
+}
+
+void materializeAlerts(ForecastReplay& replay, std::span<const AnomalyRecord> anomalies) {
+  replay.score.materialized = 0;
+  for (ReplayedAlert& alert : replay.alerts) {
+    const pipeline::PredictedBreach breach{alert.metric, alert.threshold, alert.windowStart, alert.windowEnd};
+    auto it = std::lower_bound(anomalies.begin(), anomalies.end(), alert.windowStart,
+                               [](const AnomalyRecord& a, EpochSeconds t) { return a.timestamp < t; });
+    alert.materialized = false;
+    for (; it != anomalies.end() && it->timestamp <= alert.windowEnd && !alert.materialized; ++it)
+      alert.materialized = pipeline::materializes(breach, *it);
+    replay.score.materialized += alert.materialized;
+  }
 }
 
 }  // namespace stacklens::core::backtest

@@ -121,6 +121,20 @@ void validate(const Matrix& x, const IsolationForestParams& params) {
                                     std::to_string(c));
 }
 
+// Rows whose scores set the confidence's spread with contamination "auto": about 256 of them.
+std::size_t autoStride(std::size_t rows) {
+  return std::max<std::size_t>(1, rows / 256);
+}
+
+IsolationForest::Calibration calibrateSorted(std::vector<double> scores, std::optional<double> contamination) {
+  std::sort(scores.begin(), scores.end());
+  IsolationForest::Calibration c;
+  c.threshold = contamination ? internal::sortedQuantile(scores, 1.0 - *contamination) : 0.5;
+  const double iqr = internal::sortedQuantile(scores, 0.75) - internal::sortedQuantile(scores, 0.25);
+  c.spread = std::max(iqr / 1.349, 1e-3);
+  return c;
+}
+
 }  // namespace
 
 double IsolationForest::averagePathLength(double n) {
@@ -177,16 +191,15 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
   if (params.contamination) {
     trainScores = forest.scores(x, params.threads);
   } else {
-    const std::size_t stride = std::max<std::size_t>(1, n / 256);
+    const std::size_t stride = autoStride(n);
     Matrix subset((n + stride - 1) / stride, x.cols());
     for (std::size_t i = 0, r = 0; i < n; i += stride, ++r)
       subset.row(static_cast<Eigen::Index>(r)) = x.row(static_cast<Eigen::Index>(i));
     trainScores = forest.scores(subset, params.threads);
   }
-  std::sort(trainScores.begin(), trainScores.end());
-  forest.threshold_ = params.contamination ? internal::sortedQuantile(trainScores, 1.0 - *params.contamination) : 0.5;
-  const double iqr = internal::sortedQuantile(trainScores, 0.75) - internal::sortedQuantile(trainScores, 0.25);
-  forest.scoreSpread_ = std::max(iqr / 1.349, 1e-3);
+  const Calibration c = calibrateSorted(std::move(trainScores), params.contamination);
+  forest.threshold_ = c.threshold;
+  forest.scoreSpread_ = c.spread;
   return forest;
 }
 
@@ -248,8 +261,27 @@ std::vector<double> IsolationForest::scores(const Matrix& x, int threads) const 
   return out;
 }
 
+double IsolationForest::Calibration::confidence(double s) const {
+  return 1.0 / (1.0 + std::exp(-(s - threshold) / spread));
+}
+
 double IsolationForest::confidence(double s) const {
-  return 1.0 / (1.0 + std::exp(-(s - threshold_) / scoreSpread_));
+  return calibration().confidence(s);
+}
+
+IsolationForest::Calibration IsolationForest::calibrate(std::span<const double> trainingScores,
+                                                        std::optional<double> contamination) {
+  if (trainingScores.empty()) throw std::invalid_argument("IsolationForest: no training scores to calibrate on");
+  if (contamination && !(*contamination > 0 && *contamination <= 0.5))
+    throw std::invalid_argument("IsolationForest: contamination must be in (0, 0.5] or auto");
+  std::vector<double> scores;
+  if (contamination) {
+    scores.assign(trainingScores.begin(), trainingScores.end());
+  } else {
+    for (std::size_t i = 0; i < trainingScores.size(); i += autoStride(trainingScores.size()))
+      scores.push_back(trainingScores[i]);
+  }
+  return calibrateSorted(std::move(scores), contamination);
 }
 
 std::string IsolationForest::serialize() const {

@@ -9,6 +9,7 @@
 
 #include "stacklens/core/forecast/auto_arima.h"
 #include "stacklens/core/forecast/breach_prediction.h"
+#include "stacklens/core/pipeline/alert_materialization.h"
 
 namespace stacklens::core::pipeline {
 namespace {
@@ -29,23 +30,6 @@ std::string number(double v, int digits = 3) {
   char buffer[40];
   std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
   return buffer;
-}
-
-// The metrics an anomaly type is about; a type not listed matches by observed value only.
-bool concerns(AnomalyType type, std::string_view metric) {
-  switch (type) {
-    case AnomalyType::kErrorSpike:
-      return metric == "error_rate";
-    case AnomalyType::kLatencyDegradation:
-      return metric == "latency_p99_ms" || metric == "latency_p95_ms" || metric == "latency_mean_ms";
-    case AnomalyType::kTrafficDrop:
-    case AnomalyType::kTrafficSurge:
-      return metric == "total_requests" || metric == "unique_users" || metric == "unique_ips";
-    case AnomalyType::kRiskElevation:
-      return metric == "risk_score";
-    default:
-      return false;
-  }
 }
 
 std::string_view advice(std::string_view metric) {
@@ -312,9 +296,7 @@ void PredictivePipeline::materialize(ServiceState& s, const AnomalyRecord& anoma
       ++statistics_.expired;
       continue;
     }
-    const auto value = anomaly.metricValues.find(alert.metric);
-    const bool crossed = value != anomaly.metricValues.end() && value->second > alert.threshold;
-    if (t >= alert.predictedTimeStart && (concerns(anomaly.type, alert.metric) || crossed)) {
+    if (materializes({alert.metric, alert.threshold, alert.predictedTimeStart, alert.predictedTimeEnd}, anomaly)) {
       out.materialized.push_back({alert.alertId, alert.service, alert.metric, anomaly.anomalyId, t});
       ++statistics_.materialized;
       continue;

@@ -7,6 +7,9 @@
 // about two points per pixel (decimateMinMax) and hands the chart whole point lists with
 // replace() — never append(). Redraws are coalesced: at most one per kMinRedrawIntervalMs (25 a
 // second), however fast data, range or size change. No OpenGL series (they crash offscreen).
+// Antialiasing, most of a pane's paint in software, is off for the paint right after a redraw
+// (a setting change, a zoom, a drag) and back on once the chart has been still for
+// kSmoothAfterMs: interaction stays quick and the resting chart is smooth.
 //
 // Mouse: wheel zooms time around the cursor, drag pans, double-click resets; a crosshair follows
 // the cursor and readout() gives time and values under it.
@@ -30,6 +33,7 @@ class ChartPresenter : public QWidget {
   Q_OBJECT
  public:
   static constexpr int kMinRedrawIntervalMs = 40;
+  static constexpr int kSmoothAfterMs = 300;
 
   explicit ChartPresenter(QWidget* parent = nullptr);
   ~ChartPresenter() override;
@@ -99,6 +103,7 @@ class ChartPresenter : public QWidget {
   void updateCrosshairItems();
   void updateLegend();
   void fitPlotArea(Pane& pane);
+  void setSmooth(bool smooth);
   void applyTheme(Pane& pane);
   Pane* paneOfViewport(QObject* viewport) const;
   std::optional<core::EpochSeconds> timeAt(const Pane& pane, QPointF viewportPos) const;
@@ -112,6 +117,7 @@ class ChartPresenter : public QWidget {
   QLabel* readoutLabel_;
   QLabel* legendLabel_;
   QTimer* redrawTimer_;
+  QTimer* smoothTimer_;  ///< antialiasing back on after kSmoothAfterMs without a redraw
   QElapsedTimer sinceRedraw_;
   core::EpochSeconds from_ = 0, to_ = 0;
   std::optional<core::EpochSeconds> crosshair_;

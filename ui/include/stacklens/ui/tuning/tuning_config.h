@@ -46,6 +46,10 @@ bool sameDetection(const TuningConfig& a, const TuningConfig& b);
 /// autoOrder, the seasonal part only with period >= 2, the thresholds; the engine's defaults for
 /// the rest (14-day fit window, daily origins and weekly refits in backtests, no time bound on
 /// order searches, alerts at P(breach) >= 0.5 from 1000 simulated paths).
+/// True when a and b differ at most in the forecasting settings, the isolation forest's
+/// contamination and the consensus settings: the detection models fitted for a serve b.
+bool sameDetectionModels(const TuningConfig& a, const TuningConfig& b);
+
 core::backtest::ForecastConfig forecastConfig(const ForecastSettings& settings);
 
 }  // namespace stacklens::ui

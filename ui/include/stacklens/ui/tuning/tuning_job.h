@@ -8,12 +8,20 @@
 // the breach prediction against the metric's threshold, and - for metrics with a capacity limit -
 // the capacity projection (core::forecast::planCapacity).
 //
+// Detection settings fall in two groups: those the models depend on (trees, sample size, DBSCAN,
+// trends, history) replay the history; the contamination and the consensus settings (rule,
+// weights, severity cut-offs) only change the forest's threshold and the verdicts, so the kept
+// trace of the last replay is decided again - the same records as a replay, in a few ms.
+//
 // Automatic orders cost an order search (10-40 fits per metric), far over the panel's budget, so a
 // run reuses what the previous one left (TuningCache): a fitted model - with automatic orders, the
 // orders the search chose - is kept while the data, the orders setting, the period and the fit
 // window stay the same, until the user asks for a new search (TuningController::refit); a new
-// horizon, level, threshold or capacity limit only forecasts and simulates again. Detection
-// results are reused while the detection settings are unchanged.
+// horizon, level, threshold or capacity limit only forecasts and simulates again, and a change of
+// detection settings alone reuses the drawn forecasts (TuningCache::outcomes). The models of the
+// last few other orders are kept too (TuningCache::earlier), so that undo and redo of an orders
+// change, or going back and forth, find them. Detection results are reused while the detection
+// settings are unchanged.
 
 #include <functional>
 #include <map>
@@ -35,6 +43,14 @@ core::backtest::ServiceHistory toServiceHistory(const ServiceData& data);
 /// How far the capacity projection looks ahead: two weeks of hourly steps.
 inline constexpr int kCapacityHorizonHours = 14 * 24;
 
+/// A shown metric's forecast as the chart draws it.
+struct ForecastOutcome {
+  std::optional<ForecastBand> band;
+  std::optional<BreachWindow> breach;
+  std::optional<CapacityProjection> capacity;
+  std::string note;  ///< " · metric ARIMA(...)", the breach probability, or why there is none
+};
+
 /// What one run leaves for the next (see the file comment). A value; copies are cheap enough
 /// (models hold their final state, residuals of at most fitWindow points).
 struct TuningCache {
@@ -44,9 +60,19 @@ struct TuningCache {
     core::forecast::ArimaModel model;
   };
   std::map<std::string, Fitted> models;      ///< by metric; reused while the key is the same
-  std::optional<TuningConfig> detectedWith;  ///< the settings `anomalies` were found with
-  std::vector<core::AnomalyRecord> anomalies;
-  std::size_t replayed = 0;
+  /// Models replaced by a fit with other orders, newest first, at most kKeptEarlierFits: undoing
+  /// an orders change, or going back and forth between two, finds its models here.
+  std::vector<std::pair<std::string, Fitted>> earlier;
+  static constexpr std::size_t kKeptEarlierFits = 12;
+  std::optional<TuningConfig> detectedWith;   ///< the settings `detection` was found with
+  core::backtest::ServiceBacktest detection;  ///< the replay (or re-decision) of the whole history
+  /// What the replay's verdicts rest on: a change of the contamination or of the consensus settings
+  /// only decides again (core::backtest::redecideService) instead of replaying.
+  std::shared_ptr<const core::backtest::DetectionTrace> trace;
+  /// The shown metrics' forecasts (by metric, with the key of the model that made them) and the
+  /// settings they were made with: a change of detection settings alone reuses them whole.
+  std::map<std::string, std::pair<std::string, ForecastOutcome>> outcomes;
+  std::optional<ForecastSettings> forecastWith;
 };
 
 /// Options of one run.

@@ -124,9 +124,45 @@ struct BacktestCallbacks {
 BacktestResult runBacktest(std::span<const ServiceHistory> services, const BacktestConfig& config,
                            const BacktestCallbacks& callbacks = {});
 
+/// What a replay's verdicts rest on, kept so that they can be decided again for other consensus
+/// settings (rule, weights, severity cut-offs) or another isolation-forest contamination without a
+/// replay (redecideService). Neither the forest's trees, the DBSCAN patterns, the change points, the
+/// baselines nor the retraining schedule depend on those settings, only the forest's threshold and
+/// confidence spread (IsolationForest::calibrate) and the consensus do. About 150 bytes per
+/// replayed sample plus 8 bytes per training row of each model version.
+struct DetectionTrace {
+  struct Model {                         ///< one trained model version
+    std::vector<double> trainingScores;  ///< the forest's score of each training row, in row order
+    detect::Baseline baseline;
+  };
+  struct Step {                ///< one replayed sample that the pipeline scored
+    std::size_t position = 0;  ///< index in ServiceBacktest::timestamps and scores
+    std::size_t sample = 0;    ///< index in ServiceHistory::samples
+    std::size_t model = 0;     ///< index in models
+    double forestScore = 0;    ///< the forest's score s of the sample
+    detect::Votes votes;       ///< the replay's votes; the forest's vote is derived again
+  };
+  std::vector<Model> models;
+  std::vector<Step> steps;
+  /// False when the replay could not be followed (e.g. cancelled): redecideService refuses it.
+  bool complete = false;
+};
+
 /// The replay of one service (what runBacktest does per service), for callers that need only one.
+/// With `trace`, also fills it (costs one forest scoring of each model's training rows and of each
+/// scored sample, a few percent of the replay).
 ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfig& config,
                               const std::function<bool()>& cancelled = {},
-                              const std::function<void(std::size_t done)>& advanced = {});
+                              const std::function<void(std::size_t done)>& advanced = {},
+                              DetectionTrace* trace = nullptr);
+
+/// What replayService(history, config) returns, from an earlier replay of the same history and
+/// its trace, when `config` differs from that replay's configuration at most in
+/// pipeline.anomaly.forest.contamination and pipeline.consensus (the caller guarantees it): the
+/// anomalies, scores and detection score are decided again, the rest is copied. Throws
+/// std::invalid_argument for an incomplete trace or an invalid contamination.
+/// O(models · n log n + samples) instead of the replay's fits.
+ServiceBacktest redecideService(const ServiceHistory& history, const BacktestConfig& config,
+                                const ServiceBacktest& replayed, const DetectionTrace& trace);
 
 }  // namespace stacklens::core::backtest

@@ -18,9 +18,9 @@
 //     (eval/forecast_metrics.h, MASE scaled by the seasonal naive error of the fitted window), the
 //     coverage over all (origin, step) pairs;
 //   - a predictive alert is raised when P(breach within the horizon) >= alertProbability and the
-//     breach prediction gives a window; it materialized when an observed value in the window
-//     (inclusive, its first to its last predicted step) is above the threshold. Materialization
-//     rate = materialized / alerts.
+//     breach prediction gives a window (inclusive, its first to its last predicted step); whether it
+//     materialized is decided by materializeAlerts from the service's anomalies, with the predictive
+//     alerter's rule (pipeline/alert_materialization.h). Materialization rate = materialized / alerts.
 
 #include <cstdint>
 #include <functional>
@@ -85,7 +85,8 @@ struct ReplayedAlert {
   EpochSeconds origin = 0;                      ///< time of the last sample the forecast used
   EpochSeconds windowStart = 0, windowEnd = 0;  ///< predicted breach window (sample times, inclusive)
   double probability = 0;
-  bool materialized = false;
+  double threshold = 0;       ///< the metric's threshold the alert predicts a breach of
+  bool materialized = false;  ///< set by materializeAlerts
 };
 
 /// Forecast accuracy and alert outcomes; sums so that services add up (micro-averages).
@@ -116,12 +117,19 @@ struct ForecastReplay {
 };
 
 /// Replays forecasts over samples[first, last) (indices into `samples`, one service, oldest first;
-/// samples before `first` are history the first models may use). `cancelled` is polled between
+/// samples before `first` are history the first models may use); no alert is materialized yet
+/// (materializeAlerts). `cancelled` is polled between
 /// origins; `advanced` is told how many forecasts of `forecastCount(...)` are done.
 /// Throws std::invalid_argument for an invalid configuration.
 ForecastReplay replayForecasts(std::span<const ServiceMetrics> samples, std::size_t first, std::size_t last,
                                const ForecastConfig& config, const std::function<bool()>& cancelled = {},
                                const std::function<void(std::size_t done)>& advanced = {});
+
+/// Decides (again) which alerts of `replay` materialized, by the predictive alerter's rule
+/// (pipeline::materializes), from the anomalies the detection found for the same service, and
+/// counts them in replay.score.materialized. O(alerts · log anomalies + matches); `anomalies`
+/// in time order, as a replay produces them.
+void materializeAlerts(ForecastReplay& replay, std::span<const AnomalyRecord> anomalies);
 
 /// How many forecasts replayForecasts makes for these indices (for progress).
 std::size_t forecastCount(std::size_t samples, std::size_t first, std::size_t last, const ForecastConfig& config);

@@ -59,6 +59,20 @@ class IsolationForest {
   /// 0.5 at the threshold, ≈ 0.95 three spreads above it, ≈ 0.05 three spreads below.
   double confidence(double s) const;
 
+  /// The decision part of a fitted forest: its threshold and the spread of confidence().
+  struct Calibration {
+    double threshold = 0.5;
+    double spread = 1e-3;
+    bool isAnomaly(double s) const { return s > threshold; }
+    double confidence(double s) const;  ///< as IsolationForest::confidence
+  };
+  Calibration calibration() const { return {threshold_, scoreSpread_}; }
+  /// The calibration fit() derives from the scores of its training rows (`trainingScores`, every
+  /// row in row order) for a contamination (nullopt: auto). The trees do not depend on the
+  /// contamination, so this is the forest fitted with another contamination, without refitting.
+  /// Throws std::invalid_argument for a contamination outside (0, 0.5] or no scores. O(n log n).
+  static Calibration calibrate(std::span<const double> trainingScores, std::optional<double> contamination);
+
   /// c(n): average path length of an unsuccessful search in a binary search tree of n nodes.
   static double averagePathLength(double n);
 

@@ -8,7 +8,8 @@
 //   1. Materialization: an open alert of S whose predicted window [start, end] holds T and whose
 //      metric the anomaly concerns (by its type, e.g. error_spike → error_rate, or because the
 //      anomaly's observed value of that metric crosses the alert's threshold) is reported as
-//      materialized at T. Alerts whose window ended before T are closed unmaterialized.
+//      materialized at T. Alerts whose window ended before T are closed unmaterialized. The rule
+//      is pipeline::materializes (alert_materialization.h), which backtests apply too.
 //   2. History: the caller asks historyNeeded(anomaly) and hands the rows of
 //      analytics_metrics_1hour in that window to addHistory(). A service seen for the first time
 //      needs the model window (modelHistoryHours, 7 days by default); after that only the recent
