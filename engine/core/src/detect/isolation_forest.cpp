@@ -261,11 +261,20 @@ double IsolationForest::score(std::span<const double> sample) const {
   const Node* nodes = nodes_.data();
   const int shift = featureBits_;
   const std::uint32_t mask = (std::uint32_t{1} << shift) - 1;
+  // Sixteen trees walk together: a service's forest is usually not in cache when its next sample
+  // arrives (ml-service holds a thousand of them), and independent walks overlap their misses
+  // instead of paying one memory latency per level per tree in sequence.
+  constexpr std::size_t kBlock = 16;
+  const std::size_t trees = treeOffsets_.size();
   double sum = 0;
-  for (std::int32_t base : treeOffsets_) {
-    auto idx = static_cast<std::uint32_t>(base);
-    for (int level = 0; level < maxDepth_; ++level) idx = step(nodes, idx, sample.data(), shift, mask);
-    sum += double{nodes[idx].value};
+  for (std::size_t start = 0; start < trees; start += kBlock) {
+    const std::size_t b = std::min(kBlock, trees - start);
+    std::uint32_t idx[kBlock];
+    for (std::size_t j = 0; j < kBlock; ++j)
+      idx[j] = static_cast<std::uint32_t>(treeOffsets_[start + std::min(j, b - 1)]);
+    for (int level = 0; level < maxDepth_; ++level)
+      for (std::size_t j = 0; j < kBlock; ++j) idx[j] = step(nodes, idx[j], sample.data(), shift, mask);
+    for (std::size_t j = 0; j < b; ++j) sum += double{nodes[idx[j]].value};
   }
   return std::exp2(-(sum / static_cast<double>(treeOffsets_.size())) / normaliser_);
 }
