@@ -109,6 +109,14 @@ long residentKb(pid_t pid, const char* field) {
   return -1;
 }
 
+// VmRSS once the service has been idle for a moment: it returns freed memory to the OS at most
+// once a second (ServiceRuntime), so a reading right after a batch would count that batch's
+// transient allocations. The peak (VmHWM) is reported separately.
+long settledResidentKb(pid_t pid) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  return residentKb(pid, "VmRSS:");
+}
+
 struct Fixture {
   std::string adminDsn, database, dsn;
   std::unique_ptr<connect::MockCluster> cluster;
@@ -153,7 +161,7 @@ struct Fixture {
     // Each service's first message trains its models on its history.
     produceHours(1, 0);
     waitConsumed(kServices, std::chrono::seconds(300));
-    rssAfterTraining = residentKb(service, "VmRSS:");
+    rssAfterTraining = settledResidentKb(service);
   }
 
   ~Fixture() {
@@ -248,7 +256,7 @@ void BM_Throughput(benchmark::State& state) {
     // What the service would do with the CPU it used to itself (the machine is shared).
     state.counters["msgs_per_service_cpu_s"] = 0.7 * burst / cpu;
   }
-  state.counters["rss_mb"] = static_cast<double>(residentKb(f.service, "VmRSS:")) / 1024.0;
+  state.counters["rss_mb"] = static_cast<double>(settledResidentKb(f.service)) / 1024.0;
   state.counters["rss_mb_after_training"] = static_cast<double>(f.rssAfterTraining) / 1024.0;
   state.counters["rss_peak_mb"] = static_cast<double>(residentKb(f.service, "VmHWM:")) / 1024.0;
 }

@@ -2,6 +2,7 @@
 // scikit-learn 1.2.1 (fixtures from tests/data/detect/generate_reference.py).
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include <QtTest>
 
@@ -267,8 +268,7 @@ class TestAnomalyDetection : public QObject {
     int rejected = 0;
     for (int trial = 0; trial < 300; ++trial) {
       std::string damaged = blob;
-      for (int flips = 0; flips < 3; ++flips)
-        damaged[rng() % damaged.size()] = static_cast<char>(rng() & 0xff);
+      for (int flips = 0; flips < 3; ++flips) damaged[rng() % damaged.size()] = static_cast<char>(rng() & 0xff);
       try {
         const AnomalyDetector d = AnomalyDetector::deserialize(damaged);
         const Detection det = d.detect(FeatureVector{});
@@ -282,12 +282,43 @@ class TestAnomalyDetection : public QObject {
     QVERIFY(rejected > 0);
   }
 
+  void readsVersion1Blobs() {
+    // A scikit-learn forest in the first format (double thresholds, 16-byte nodes), from
+    // generate_iforest_v1.py: read, it scores as scikit-learn within float rounding, and it is
+    // written back in the current (compact) format without changing a score.
+    std::ifstream in(fixture("iforest_v1.slif"), std::ios::binary);
+    const std::string v1((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    QVERIFY(v1.size() > 8 && v1[4] == 1);
+    const IsolationForest forest = IsolationForest::deserialize(v1);
+    QCOMPARE(forest.trees(), 7);
+    QCOMPARE(forest.features(), std::size_t{3});
+    const Matrix probes = readMatrix(fixture("iforest_v1_scores.csv"), {"x0", "x1", "x2"});
+    const Matrix ref = readMatrix(fixture("iforest_v1_scores.csv"), {"score"});
+    const std::vector<double> scores = forest.scores(probes);
+    double maxDiff = 0;
+    for (Eigen::Index r = 0; r < probes.rows(); ++r) {
+      const std::vector<double> row(probes.row(r).begin(), probes.row(r).end());
+      maxDiff = std::max(maxDiff, std::abs(forest.score(row) - ref(r, 0)));
+      maxDiff = std::max(maxDiff, std::abs(scores[static_cast<std::size_t>(r)] - ref(r, 0)));
+    }
+    QVERIFY2(maxDiff < 1e-6, qPrintable(QString::number(maxDiff)));
+    const std::string v2 = forest.serialize();
+    QCOMPARE(int(v2[4]), 2);
+    QVERIFY(v2.size() < v1.size() * 6 / 10);  // 8 bytes a node instead of 24
+    QVERIFY(IsolationForest::deserialize(v2).scores(probes) == scores);
+    std::string damaged = v1;
+    // The last node's child index (a leaf's, pointing to itself), just before the path lengths.
+    damaged[v1.size() - 8 * forest.nodeCount() - 12] ^= 0x40;
+    QVERIFY_THROWS_EXCEPTION(ModelFormatError, IsolationForest::deserialize(damaged));
+  }
+
   void constantFeaturesAndTinyData() {
     // Every feature constant: every tree is a single leaf and every score equals 2^(-c(n)/c(n)).
     Matrix flat = Matrix::Constant(10, 3, 4.0);
     const IsolationForest f = IsolationForest::fit(flat);
     QCOMPARE(f.nodeCount(), std::size_t{100});
-    QVERIFY(std::abs(f.score(std::vector<double>{4, 4, 4}) - 0.5) < 1e-12);
+    // Leaves hold their path length as a float: exact to ~1e-8 in the score.
+    QVERIFY(std::abs(f.score(std::vector<double>{4, 4, 4}) - 0.5) < 1e-7);
     // Two rows: depth limit ceil(log2 2) = 1.
     Matrix two(2, 1);
     two << 0, 1;

@@ -1,6 +1,7 @@
 #include "stacklens/core/detect/isolation_forest.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -13,20 +14,42 @@
 namespace stacklens::core::detect {
 namespace {
 
-constexpr std::uint32_t kFormatVersion = 1;
+using Node = IsolationForest::Node;
+
+// Version 2: 8-byte nodes (float value, packed link). Version 1: 16-byte nodes with double
+// thresholds and absolute child indices, plus a double path length per node.
+constexpr std::uint32_t kFormatVersion = 2;
 // scikit-learn treats a feature as constant in a node when max ≤ min + 1e-7 (FEATURE_THRESHOLD).
 constexpr double kFeatureThreshold = 1e-7;
-constexpr double kLeafThreshold = std::numeric_limits<double>::infinity();
+
+int featureBitsFor(std::size_t features) {
+  return static_cast<int>(std::bit_width(features - 1));
+}
+
+// Largest child offset a link can hold with `featureBits` bits given to the feature.
+std::uint64_t maxOffsetFor(int featureBits) {
+  return (std::uint64_t{1} << (32 - featureBits)) - 1;
+}
+
+// A float threshold t with lo ≤ t < hi close to `t`, so that the split made with it is the same
+// kind of split as scikit-learn's (non-empty on both sides); nullopt when no float lies in [lo, hi).
+std::optional<float> floatThreshold(double t, double lo, double hi) {
+  auto f = static_cast<float>(t);
+  if (static_cast<double>(f) < lo) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  if (static_cast<double>(f) >= hi) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  if (!(static_cast<double>(f) >= lo && static_cast<double>(f) < hi)) return std::nullopt;
+  return f;
+}
 
 struct Tree {
-  std::vector<IsolationForest::Node> nodes;  // indices local to the tree until concatenation
-  std::vector<double> leafDepth;
+  std::vector<Node> nodes;
   int depth = 0;
 };
 
 struct TreeBuilder {
   const Matrix& x;
   int maxDepth;
+  int featureBits;
   internal::Random rng;
   std::vector<std::int32_t> features;  // permutation scratch for drawing non-constant features
   Tree tree;
@@ -38,15 +61,14 @@ struct TreeBuilder {
   };
 
   void makeLeaf(std::int32_t node, std::size_t size, int depth) {
-    tree.nodes[node] = {kLeafThreshold, 0, node};
-    tree.leafDepth[node] = depth + IsolationForest::averagePathLength(static_cast<double>(size));
+    tree.nodes[node] = {static_cast<float>(depth + IsolationForest::averagePathLength(static_cast<double>(size))), 0};
     tree.depth = std::max(tree.depth, depth);
   }
 
   // Draws features without replacement until one is not constant in rows[begin, end): uniform
   // among the non-constant ones, as scikit-learn's random splitter with max_features = 1.
   bool chooseSplit(const std::vector<std::int32_t>& rows, std::size_t begin, std::size_t end, std::int32_t& feature,
-                   double& threshold) {
+                   float& threshold) {
     const std::size_t d = features.size();
     for (std::size_t k = 0; k < d; ++k) {
       std::swap(features[k], features[k + rng.below(d - k)]);
@@ -58,9 +80,12 @@ struct TreeBuilder {
         hi = std::max(hi, v);
       }
       if (hi <= lo + kFeatureThreshold) continue;
+      double t = lo + rng.uniform() * (hi - lo);
+      if (t >= hi) t = lo;  // rounding can reach hi; scikit-learn does the same
+      const std::optional<float> single = floatThreshold(t, lo, hi);
+      if (!single) continue;  // constant at float resolution
       feature = f;
-      threshold = lo + rng.uniform() * (hi - lo);
-      if (threshold >= hi) threshold = lo;  // rounding can reach hi; scikit-learn does the same
+      threshold = *single;
       return true;
     }
     return false;
@@ -68,13 +93,12 @@ struct TreeBuilder {
 
   Tree build(std::vector<std::int32_t> rows) {
     tree.nodes.assign(1, {});
-    tree.leafDepth.assign(1, 0.0);
     std::vector<Pending> stack{{0, 0, rows.size(), 0}};
     while (!stack.empty()) {
       const Pending p = stack.back();
       stack.pop_back();
       std::int32_t feature = 0;
-      double threshold = 0;
+      float threshold = 0;
       if (p.depth >= maxDepth || p.end - p.begin <= 1 || !chooseSplit(rows, p.begin, p.end, feature, threshold)) {
         makeLeaf(p.node, p.end - p.begin, p.depth);
         continue;
@@ -82,12 +106,12 @@ struct TreeBuilder {
       const auto mid =
           static_cast<std::size_t>(std::partition(rows.begin() + static_cast<std::ptrdiff_t>(p.begin),
                                                   rows.begin() + static_cast<std::ptrdiff_t>(p.end),
-                                                  [&](std::int32_t r) { return x(r, feature) <= threshold; }) -
+                                                  [&](std::int32_t r) { return x(r, feature) <= double{threshold}; }) -
                                    rows.begin());
       const auto left = static_cast<std::int32_t>(tree.nodes.size());
       tree.nodes.resize(tree.nodes.size() + 2);
-      tree.leafDepth.resize(tree.nodes.size(), 0.0);
-      tree.nodes[p.node] = {threshold, feature, left};
+      const auto offset = static_cast<std::uint32_t>(left - p.node);
+      tree.nodes[p.node] = {threshold, offset << featureBits | static_cast<std::uint32_t>(feature)};
       stack.push_back({left + 1, mid, p.end, p.depth + 1});
       stack.push_back({left, p.begin, mid, p.depth + 1});
     }
@@ -158,6 +182,10 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
   forest.normaliser_ = averagePathLength(static_cast<double>(psi));
   if (static_cast<double>(params.trees) * 2.0 * static_cast<double>(psi) > 2e9)
     throw std::invalid_argument("IsolationForest: trees × maxSamples too large");
+  // A tree has < 2ψ nodes, so a child offset is < 2ψ; it shares 32 bits with the feature.
+  forest.featureBits_ = featureBitsFor(forest.features_);
+  if (forest.featureBits_ > 24 || 2 * psi > maxOffsetFor(forest.featureBits_))
+    throw std::invalid_argument("IsolationForest: features × maxSamples too large for 32-bit node links");
 
   const auto trees = static_cast<std::size_t>(params.trees);
   std::vector<Tree> built(trees);
@@ -169,20 +197,19 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
     for (std::size_t t = begin; t < end; ++t) {
       internal::Random rng(internal::splitMix64(params.seed) ^ (0x9E3779B97F4A7C15ULL * (t + 1)));
       auto rows = drawSample(indices, psi, rng);
-      TreeBuilder builder{x, maxDepth, rng, features, {}};
+      TreeBuilder builder{x, maxDepth, forest.featureBits_, rng, features, {}};
       built[t] = builder.build(std::move(rows));
     }
   });
 
-  for (const Tree& tree : built) {
-    const auto base = static_cast<std::int32_t>(forest.nodes_.size());
-    forest.treeOffsets_.push_back(base);
-    for (Node node : tree.nodes) {
-      node.left += base;
-      forest.nodes_.push_back(node);
-    }
-    forest.leafDepth_.insert(forest.leafDepth_.end(), tree.leafDepth.begin(), tree.leafDepth.end());
+  std::size_t total = 0;
+  for (const Tree& tree : built) total += tree.nodes.size();
+  forest.nodes_.reserve(total);  // exact: the forest is resident for a service's lifetime
+  for (Tree& tree : built) {
+    forest.treeOffsets_.push_back(static_cast<std::int32_t>(forest.nodes_.size()));
+    forest.nodes_.insert(forest.nodes_.end(), tree.nodes.begin(), tree.nodes.end());
     forest.maxDepth_ = std::max(forest.maxDepth_, tree.depth);
+    tree.nodes = {};
   }
 
   // The threshold needs every training score when contamination is given (as scikit-learn);
@@ -203,12 +230,24 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
   return forest;
 }
 
+namespace {
+// One level of a walk: an internal node moves to its left or right child, a leaf (link 0) stays.
+// Written so the compiler emits a conditional move rather than a branch.
+inline std::uint32_t step(const Node* nodes, std::uint32_t idx, const double* row, int shift, std::uint32_t mask) {
+  const Node node = nodes[idx];
+  const std::uint32_t next =
+      idx + (node.link >> shift) + static_cast<std::uint32_t>(row[node.link & mask] > double{node.value});
+  return node.link != 0 ? next : idx;
+}
+}  // namespace
+
 void IsolationForest::pathLengths(const double* rows, std::size_t stride, std::size_t count, double* out) const {
   // Rows are taken in tiles that stay in L1 while every tree walks them; within a tile, eight
   // rows walk a tree together so that their eight independent chains of loads overlap.
   constexpr std::size_t kBlock = 8, kTile = 256;
   const Node* nodes = nodes_.data();
-  const double* leaf = leafDepth_.data();
+  const int shift = featureBits_;
+  const std::uint32_t mask = (std::uint32_t{1} << shift) - 1;
   for (std::size_t tile = 0; tile < count; tile += kTile) {
     const std::size_t tileRows = std::min(kTile, count - tile);
     double sum[kTile] = {};
@@ -217,14 +256,11 @@ void IsolationForest::pathLengths(const double* rows, std::size_t stride, std::s
         const std::size_t b = std::min(kBlock, tileRows - start);
         const double* row[kBlock];
         for (std::size_t j = 0; j < kBlock; ++j) row[j] = rows + (tile + start + std::min(j, b - 1)) * stride;
-        std::int32_t idx[kBlock];
-        for (std::size_t j = 0; j < kBlock; ++j) idx[j] = base;
+        std::uint32_t idx[kBlock];
+        for (std::size_t j = 0; j < kBlock; ++j) idx[j] = static_cast<std::uint32_t>(base);
         for (int level = 0; level < maxDepth_; ++level)
-          for (std::size_t j = 0; j < kBlock; ++j) {
-            const Node& node = nodes[idx[j]];
-            idx[j] = node.left + static_cast<std::int32_t>(row[j][node.feature] > node.threshold);
-          }
-        for (std::size_t j = 0; j < b; ++j) sum[start + j] += leaf[idx[j]];
+          for (std::size_t j = 0; j < kBlock; ++j) idx[j] = step(nodes, idx[j], row[j], shift, mask);
+        for (std::size_t j = 0; j < b; ++j) sum[start + j] += double{nodes[idx[j]].value};
       }
     }
     std::copy_n(sum, tileRows, out + tile);
@@ -236,13 +272,22 @@ double IsolationForest::score(std::span<const double> sample) const {
     throw std::invalid_argument("IsolationForest: expected " + std::to_string(features_) + " features, got " +
                                 std::to_string(sample.size()));
   const Node* nodes = nodes_.data();
+  const int shift = featureBits_;
+  const std::uint32_t mask = (std::uint32_t{1} << shift) - 1;
+  // Sixteen trees walk together: a service's forest is usually not in cache when its next sample
+  // arrives (ml-service holds a thousand of them), and independent walks overlap their misses
+  // instead of paying one memory latency per level per tree in sequence.
+  constexpr std::size_t kBlock = 16;
+  const std::size_t trees = treeOffsets_.size();
   double sum = 0;
-  for (std::int32_t idx : treeOffsets_) {
-    for (int level = 0; level < maxDepth_; ++level) {
-      const Node& node = nodes[idx];
-      idx = node.left + static_cast<std::int32_t>(sample[node.feature] > node.threshold);
-    }
-    sum += leafDepth_[idx];
+  for (std::size_t start = 0; start < trees; start += kBlock) {
+    const std::size_t b = std::min(kBlock, trees - start);
+    std::uint32_t idx[kBlock];
+    for (std::size_t j = 0; j < kBlock; ++j)
+      idx[j] = static_cast<std::uint32_t>(treeOffsets_[start + std::min(j, b - 1)]);
+    for (int level = 0; level < maxDepth_; ++level)
+      for (std::size_t j = 0; j < kBlock; ++j) idx[j] = step(nodes, idx[j], sample.data(), shift, mask);
+    for (std::size_t j = 0; j < b; ++j) sum += double{nodes[idx[j]].value};
   }
   return std::exp2(-(sum / static_cast<double>(treeOffsets_.size())) / normaliser_);
 }
@@ -298,9 +343,16 @@ std::string IsolationForest::serialize() const {
   w.put<double>(scoreSpread_);
   w.putVector(treeOffsets_);
   w.putVector(nodes_);
-  w.putVector(leafDepth_);
   return w.take();
 }
+
+namespace {
+struct NodeV1 {
+  double threshold;  // +inf for a leaf
+  std::int32_t feature;
+  std::int32_t left;  // absolute index of the left child; itself for a leaf
+};
+}  // namespace
 
 IsolationForest IsolationForest::deserialize(std::string_view blob) {
   internal::ByteReader r(blob, "SLIF", kFormatVersion, "IsolationForest");
@@ -320,23 +372,47 @@ IsolationForest IsolationForest::deserialize(std::string_view blob) {
   f.threshold_ = r.get<double>();
   f.scoreSpread_ = r.get<double>();
   f.treeOffsets_ = r.getVector<std::int32_t>();
-  f.nodes_ = r.getVector<Node>();
-  f.leafDepth_ = r.getVector<double>();
+  if (f.features_ < 1 || f.features_ > (1U << 24) || f.sampleSize_ < 1 || f.maxDepth_ < 0 || f.maxDepth_ > 64 ||
+      f.treeOffsets_.empty() || static_cast<int>(f.treeOffsets_.size()) != f.params_.trees)
+    r.fail("inconsistent header");
+  f.featureBits_ = featureBitsFor(f.features_);
+  const std::uint64_t maxOffset = maxOffsetFor(f.featureBits_);
+  if (r.version() == 1) {
+    const auto old = r.getVector<NodeV1>();
+    const auto leafDepth = r.getVector<double>();
+    if (leafDepth.size() != old.size()) r.fail("inconsistent header");
+    f.nodes_.resize(old.size());
+    for (std::size_t i = 0; i < old.size(); ++i) {
+      const NodeV1& node = old[i];
+      const bool isLeaf = std::isinf(node.threshold) && node.threshold > 0;
+      if (isLeaf ? node.left != static_cast<std::int64_t>(i) : node.left <= static_cast<std::int64_t>(i))
+        r.fail("bad node " + std::to_string(i));
+      const auto offset = static_cast<std::uint64_t>(node.left - static_cast<std::int64_t>(i));
+      if (node.feature < 0 || static_cast<std::size_t>(node.feature) >= f.features_ || offset > maxOffset)
+        r.fail("bad node " + std::to_string(i));
+      f.nodes_[i] =
+          isLeaf ? Node{static_cast<float>(leafDepth[i]), 0}
+                 : Node{static_cast<float>(node.threshold), static_cast<std::uint32_t>(offset << f.featureBits_) |
+                                                                static_cast<std::uint32_t>(node.feature)};
+    }
+  } else {
+    f.nodes_ = r.getVector<Node>();
+  }
   r.expectEnd();
   // Validate everything a lookup relies on, so a corrupt blob can never index out of bounds.
-  if (f.features_ < 1 || f.sampleSize_ < 1 || f.maxDepth_ < 0 || f.maxDepth_ > 64 || f.treeOffsets_.empty() ||
-      f.leafDepth_.size() != f.nodes_.size() || static_cast<int>(f.treeOffsets_.size()) != f.params_.trees)
-    r.fail("inconsistent header");
   const auto count = static_cast<std::int64_t>(f.nodes_.size());
   for (std::size_t t = 0; t < f.treeOffsets_.size(); ++t)
     if (f.treeOffsets_[t] < 0 || f.treeOffsets_[t] >= count || (t > 0 && f.treeOffsets_[t] <= f.treeOffsets_[t - 1]))
       r.fail("bad tree offsets");
+  const std::uint32_t mask = (std::uint32_t{1} << f.featureBits_) - 1;
   for (std::int64_t i = 0; i < count; ++i) {
-    const Node& node = f.nodes_[i];
-    const bool isLeaf = std::isinf(node.threshold) && node.threshold > 0;
-    if (node.feature < 0 || static_cast<std::size_t>(node.feature) >= f.features_ || node.left < 0 ||
-        (isLeaf ? node.left != i : node.left + 1 >= count))
-      r.fail("bad node " + std::to_string(i));
+    const Node& node = f.nodes_[static_cast<std::size_t>(i)];
+    if (node.link == 0) {
+      if (!std::isfinite(node.value)) r.fail("bad leaf " + std::to_string(i));
+      continue;
+    }
+    const std::int64_t left = i + static_cast<std::int64_t>(node.link >> f.featureBits_);
+    if ((node.link & mask) >= f.features_ || left == i || left + 1 >= count) r.fail("bad node " + std::to_string(i));
   }
   f.normaliser_ = averagePathLength(f.sampleSize_);
   return f;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -149,7 +149,10 @@ MlPipeline::FitJob MlPipeline::snapshot(const ServiceModels& s) const {
 void MlPipeline::install(ServiceModels& s, FittedModels fitted, PipelineOutput& out) {
   static_cast<ModelSet&>(s) = std::move(static_cast<ModelSet&>(fitted));
   ++statistics_.modelsTrained;
-  for (auto& m : fitted.models) out.models.push_back(std::move(m));
+  for (auto& m : fitted.models) {
+    m.blob = m.modelType == "dbscan" ? s.patterns.serialize() : s.detector.serialize();
+    out.models.push_back(std::move(m));
+  }
   for (auto& p : fitted.patternRecords) out.patterns.push_back(std::move(p));
   for (auto& t : fitted.trends) out.trends.push_back(std::move(t));
 }
@@ -203,7 +206,8 @@ MlPipeline::FittedModels MlPipeline::fit(const FitJob& job, const MlPipelineConf
                                            {"contamination", contamination ? number(*contamination) : "\"auto\""},
                                            {"seed", std::to_string(anomaly.forest.seed)},
                                            {"standardize", anomaly.standardize ? "true" : "false"}});
-  forest.blob = s.detector.serialize();
+  // The blobs are written at the swap (install()): a finished refit waits for its service's next
+  // message, and with many services that is many model sets' worth of blobs held for nothing.
 
   ModelRecord dbscan = record("dbscan");
   dbscan.metrics = {{"clusters", static_cast<double>(s.patterns.signatures().size())},
@@ -211,7 +215,6 @@ MlPipeline::FittedModels MlPipeline::fit(const FitJob& job, const MlPipelineConf
                     {"noise_share", s.patterns.noiseShare()}};
   dbscan.hyperparametersJson = jsonObject({{"eps", config.patterns.eps ? number(*config.patterns.eps) : "\"auto\""},
                                            {"min_samples", std::to_string(config.patterns.minSamples)}});
-  dbscan.blob = s.patterns.serialize();
   s.models.push_back(std::move(forest));
   s.models.push_back(std::move(dbscan));
 
@@ -278,6 +281,7 @@ void MlPipeline::startRefit(ServiceModels& s) {
       error = std::current_exception();
     }
     const std::lock_guard lock(pending->mutex);
+    std::vector<ServiceMetrics>().swap(pending->job.history);  // done with; the result may wait long
     pending->result = std::move(result);
     pending->error = error;
     pending->finished = true;

@@ -9,6 +9,9 @@
 //     c(n) = 2(ln(n−1) + γ) − 2(n−1)/n for n > 2, c(2) = 1, c(n ≤ 1) = 0;
 //   - score s(x) = 2^(−E[h(x)] / c(maxSamples)) in (0, 1]; higher is more anomalous.
 // scikit-learn's score_samples() is −s, its offset_ is −threshold().
+// Storage differs from scikit-learn's: thresholds are floats (the split is made with the float
+// threshold, so a tree stays exact on its training rows; a feature whose spread in a node is
+// below float resolution counts as constant there) and leaves hold their path length as a float.
 
 #include <cstdint>
 #include <optional>
@@ -32,8 +35,10 @@ struct IsolationForestParams {
   int threads = 1;         ///< worker threads for fit and for scoring the training data; 0 = all cores
 };
 
-/// A fitted forest: an immutable value. Nodes live in one flat array (16 bytes per node, children
-/// adjacent), leaves point to themselves so a lookup is a fixed number of branch-free steps.
+/// A fitted forest: an immutable value. All trees live in one flat array of 8-byte nodes (children
+/// adjacent, addressed by an offset packed with the feature; leaves hold their path length), so a
+/// lookup is a fixed number of branch-free steps. About 8 · (2ψ − 1) bytes per tree at most:
+/// ~100 KB for 100 trees on ψ = 168.
 class IsolationForest {
  public:
   IsolationForest() = default;
@@ -85,14 +90,19 @@ class IsolationForest {
   /// Robust spread of the training scores used by confidence().
   double scoreSpread() const { return scoreSpread_; }
 
-  /// Versioned binary blob ("SLIF", version 1) and its reader (throws ModelFormatError).
+  /// Versioned binary blob ("SLIF", version 2: 8-byte nodes) and its reader (throws
+  /// ModelFormatError). Version 1 blobs (double thresholds, 16-byte nodes plus a leaf array) are
+  /// still read; their thresholds and path lengths are rounded to float.
   std::string serialize() const;
   static IsolationForest deserialize(std::string_view blob);
 
   struct Node {
-    double threshold;      ///< +inf for a leaf, so that a leaf always "goes left" to itself
-    std::int32_t feature;  ///< 0 for a leaf
-    std::int32_t left;     ///< index in the flat array of the left child (right = left + 1); itself for a leaf
+    /// Internal node: the split threshold (rows with value ≤ threshold go left). Leaf: the path
+    /// length of a row ending here, depth + c(leaf size).
+    float value;
+    /// Internal node: (offset from this node to its left child) << featureBits | feature, the
+    /// right child follows the left one. 0 for a leaf (an internal node's offset is ≥ 1).
+    std::uint32_t link;
   };
 
  private:
@@ -106,8 +116,8 @@ class IsolationForest {
   double normaliser_ = 1;  ///< c(sampleSize)
   double threshold_ = 0.5;
   double scoreSpread_ = 0.05;
-  std::vector<Node> nodes_;        ///< all trees, concatenated
-  std::vector<double> leafDepth_;  ///< per node: depth + c(size) for leaves, 0 otherwise
+  int featureBits_ = 0;      ///< bits of Node::link holding the feature: bit width of features − 1
+  std::vector<Node> nodes_;  ///< all trees, concatenated
   std::vector<std::int32_t> treeOffsets_;
 };
 
