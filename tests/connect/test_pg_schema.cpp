@@ -310,6 +310,11 @@ class TestPgSchema : public QObject {
                 .contains("ml_anomalies_confidence_check"));
     QVERIFY(
         errorOf(db, insert + "('not-an-md5', 'api', now(), 'outlier', 'low', 0.5)").contains("ml_anomalies_id_check"));
+    // 32 bytes, but upper case, another letter, or a multibyte character in place of two digits.
+    for (const char* id : {"upper(md5('c4'))", "'g' || right(md5('c4'), 31)", "'é' || right(md5('c4'), 30)"})
+      QVERIFY2(
+          errorOf(db, insert + "(" + id + ", 'api', now(), 'outlier', 'low', 0.5)").contains("ml_anomalies_id_check"),
+          id);
     QVERIFY(
         errorOf(db, insert + "(md5('c5'), '', now(), 'outlier', 'low', 0.5)").contains("ml_anomalies_service_check"));
     QVERIFY(errorOf(db,

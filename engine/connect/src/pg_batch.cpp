@@ -1,5 +1,6 @@
 #include "pg_batch.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -24,7 +25,62 @@ void appendQuoted(std::string& out, std::string_view value) {
   out += '"';
 }
 
+// The binary protocol's integers are big-endian.
+template <typename Int>
+void appendBigEndian(std::string& out, Int value) {
+  const auto bits = static_cast<std::make_unsigned_t<Int>>(value);
+  for (int shift = 8 * static_cast<int>(sizeof(Int)) - 8; shift >= 0; shift -= 8)
+    out += static_cast<char>((bits >> shift) & 0xFF);
+}
+
+void appendElement(std::string& out, std::string_view bytes) {
+  appendBigEndian(out, static_cast<std::int32_t>(bytes.size()));
+  out += bytes;
+}
+
+// Binary timestamps count microseconds from 2000-01-01 00:00:00 UTC; PostgreSQL accepts
+// 4714-11-24 BC up to (not including) 294277-01-01.
+constexpr core::EpochSeconds kPostgresEpoch = 946684800;
+constexpr core::EpochSeconds kMinTimestamp = -211813488000 + kPostgresEpoch;
+constexpr core::EpochSeconds kEndTimestamp = 9223371331200 + kPostgresEpoch;
+
+const char* typeName(ColumnType type) {
+  switch (type) {
+    case ColumnType::kBool:
+      return "boolean";
+    case ColumnType::kInt8:
+      return "bigint";
+    case ColumnType::kText:
+      return "text";
+    case ColumnType::kFloat8:
+      return "double precision";
+    case ColumnType::kTimestamptz:
+      return "timestamptz";
+    case ColumnType::kJsonb:
+      return "jsonb";
+  }
+  return "?";
+}
+
 }  // namespace
+
+unsigned int arrayTypeOf(ColumnType type) {
+  switch (type) {
+    case ColumnType::kBool:
+      return 1000;
+    case ColumnType::kInt8:
+      return 1016;
+    case ColumnType::kText:
+      return 1009;
+    case ColumnType::kFloat8:
+      return 1022;
+    case ColumnType::kTimestamptz:
+      return 1185;
+    case ColumnType::kJsonb:
+      return 3807;
+  }
+  throw PgError("unknown batch column type " + std::to_string(static_cast<unsigned int>(type)));
+}
 
 std::string textArrayLiteral(std::span<const std::string> values) {
   std::string literal = "{";
@@ -45,7 +101,10 @@ std::string formatDouble(double value) {
   return std::string(buffer, result.ptr);
 }
 
-ColumnBatch::ColumnBatch(std::string table, std::size_t columns) : table_(std::move(table)), columns_(columns, "{") {}
+ColumnBatch::ColumnBatch(std::string table, std::span<const ColumnType> types) : table_(std::move(table)) {
+  columns_.reserve(types.size());
+  for (ColumnType type : types) columns_.push_back(Column{type, {}, false});
+}
 
 void ColumnBatch::beginRow(std::size_t index, std::string key) {
   index_ = index;
@@ -60,10 +119,15 @@ void ColumnBatch::endRow() const {
                   " values for " + std::to_string(columns_.size()) + " columns (a StackLens bug)");
 }
 
-std::string& ColumnBatch::next() {
-  std::string& column = columns_.at(column_++);
-  if (rows_ > 1) column += ',';
-  return column;
+std::string& ColumnBatch::next(ColumnType type) {
+  if (column_ >= columns_.size())
+    throw PgError(table_ + ": record " + std::to_string(index_) + " has more values than the " +
+                  std::to_string(columns_.size()) + " columns (a StackLens bug)");
+  Column& column = columns_[column_++];
+  if (column.type != type)
+    throw PgError(table_ + ": column " + std::to_string(column_) + " holds " + typeName(column.type) + ", not " +
+                  typeName(type) + " (a StackLens bug)");
+  return column.elements;
 }
 
 void ColumnBatch::require(bool ok, std::string_view field, std::string_view problem) const {
@@ -75,33 +139,46 @@ void ColumnBatch::require(bool ok, std::string_view field, std::string_view prob
 
 void ColumnBatch::text(std::string_view field, std::string_view value) {
   require(!hasNul(value), field, "contains a NUL byte, which PostgreSQL text cannot store");
-  appendQuoted(next(), value);
+  appendElement(next(ColumnType::kText), value);
 }
 
 void ColumnBatch::integer(std::int64_t value) {
-  next() += std::to_string(value);
+  std::string& out = next(ColumnType::kInt8);
+  appendBigEndian(out, std::int32_t{8});
+  appendBigEndian(out, value);
 }
 
 void ColumnBatch::number(double value) {
-  next() += formatDouble(value);
+  std::string& out = next(ColumnType::kFloat8);
+  appendBigEndian(out, std::int32_t{8});
+  appendBigEndian(out, std::bit_cast<std::uint64_t>(value));
 }
 
 void ColumnBatch::boolean(bool value) {
-  next() += value ? 't' : 'f';
+  std::string& out = next(ColumnType::kBool);
+  appendBigEndian(out, std::int32_t{1});
+  out += value ? '\1' : '\0';
 }
 
-void ColumnBatch::timestamp(core::EpochSeconds value) {
-  next() += core::formatTimestamp(value);
+void ColumnBatch::timestamp(std::string_view field, core::EpochSeconds value) {
+  require(value >= kMinTimestamp && value < kEndTimestamp, field,
+          "is outside PostgreSQL's timestamp range (4713 BC to 294276 AD)");
+  std::string& out = next(ColumnType::kTimestamptz);
+  appendBigEndian(out, std::int32_t{8});
+  appendBigEndian(out, (value - kPostgresEpoch) * std::int64_t{1000000});
 }
 
 void ColumnBatch::null() {
-  next() += "NULL";
+  if (column_ >= columns_.size()) next(ColumnType::kText);  // throws
+  Column& column = columns_[column_++];
+  appendBigEndian(column.elements, std::int32_t{-1});
+  column.hasNull = true;
 }
 
 void ColumnBatch::textArray(std::string_view field, std::span<const std::string> values) {
   for (const std::string& value : values)
     require(!hasNul(value), field, "contains a NUL byte, which PostgreSQL text cannot store");
-  appendQuoted(next(), textArrayLiteral(values));
+  appendElement(next(ColumnType::kText), textArrayLiteral(values));
 }
 
 void ColumnBatch::numberArray(std::span<const double> values) {
@@ -111,7 +188,7 @@ void ColumnBatch::numberArray(std::span<const double> values) {
     literal += formatDouble(values[i]);
   }
   literal += '}';
-  appendQuoted(next(), literal);
+  appendElement(next(ColumnType::kText), literal);
 }
 
 void ColumnBatch::jsonObject(std::string_view field, const std::map<std::string, double>& values) {
@@ -120,12 +197,26 @@ void ColumnBatch::jsonObject(std::string_view field, const std::map<std::string,
     require(!hasNul(name), field, "has a key with a NUL byte");
     object[name] = value;
   }
-  appendQuoted(next(), object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // jsonb's binary input is a version byte (1) and the JSON text.
+  appendElement(next(ColumnType::kJsonb), '\1' + object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// Array binary format: dimensions, null flag, element type, then per dimension its length and
+// lower bound, then the elements.
 std::vector<std::string> ColumnBatch::parameters() const {
-  std::vector<std::string> parameters = columns_;
-  for (std::string& column : parameters) column += '}';
+  std::vector<std::string> parameters;
+  parameters.reserve(columns_.size());
+  for (const Column& column : columns_) {
+    std::string array;
+    array.reserve(20 + column.elements.size());
+    appendBigEndian(array, std::int32_t{1});
+    appendBigEndian(array, std::int32_t{column.hasNull ? 1 : 0});
+    appendBigEndian(array, static_cast<std::uint32_t>(column.type));
+    appendBigEndian(array, static_cast<std::int32_t>(rows_));
+    appendBigEndian(array, std::int32_t{1});
+    array += column.elements;
+    parameters.push_back(std::move(array));
+  }
   return parameters;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
-// A batch of records as one array parameter per column, for a single prepared
-// INSERT ... SELECT ... FROM unnest($1::text[], $2::timestamptz[], ...) statement: one round trip,
-// atomic on its own, no staging table. Built in memory before anything is sent, so a record that
-// cannot be stored is reported with its table, position and field before the batch touches the
-// database.
+// A batch of records as one array parameter per column, in PostgreSQL's binary format, for a
+// single prepared INSERT ... SELECT ... FROM unnest($1::text[], $2::timestamptz[], ...)
+// statement: one round trip, atomic on its own, no staging table, and nothing for the server to
+// parse but the JSON. Built in memory before anything is sent, so a record that cannot be
+// stored is reported with its table, position and field before the batch touches the database.
 
 #include <cstdint>
 #include <map>
@@ -16,9 +16,23 @@
 
 namespace stacklens::connect::detail {
 
+/// The element type of a batch column; the value is its PostgreSQL type OID.
+enum class ColumnType : unsigned int {
+  kBool = 16,
+  kInt8 = 20,
+  kText = 25,
+  kFloat8 = 701,
+  kTimestamptz = 1184,
+  kJsonb = 3802,
+};
+
+/// The OID of the array type of `type`: the type to prepare the column's parameter with.
+unsigned int arrayTypeOf(ColumnType type);
+
 class ColumnBatch {
  public:
-  ColumnBatch(std::string table, std::size_t columns);
+  /// One column per entry of `types`, in parameter order ($1, $2 ...).
+  ColumnBatch(std::string table, std::span<const ColumnType> types);
 
   /// Starts row `index` (0-based position in the caller's batch); `key` names it in errors.
   /// Every row must then give one value per column, in column order.
@@ -26,32 +40,40 @@ class ColumnBatch {
   /// Ends the row; throws PgError when it did not give exactly one value per column.
   void endRow() const;
 
+  // One value of the next column; each throws PgError ("a StackLens bug") when the column has
+  // another type.
   void text(std::string_view field, std::string_view value);
-  void integer(std::int64_t value);
-  void number(double value);  ///< NaN/Infinity as PostgreSQL spells them
+  void integer(std::int64_t value);  ///< a kInt8 column
+  void number(double value);         ///< a kFloat8 column; NaN and infinities are stored as such
   void boolean(bool value);
-  void timestamp(core::EpochSeconds value);
-  void null();
-  /// A text[] value, sent as its array literal (the statement casts it back).
+  /// A kTimestamptz column; throws PgError(kInput) outside PostgreSQL's range (4713 BC-294276 AD).
+  void timestamp(std::string_view field, core::EpochSeconds value);
+  void null();  ///< any column
+  /// A text[] value, into a kText column as its array literal (the statement casts it back).
   void textArray(std::string_view field, std::span<const std::string> values);
-  /// A double precision[] value, sent as its array literal.
+  /// A double precision[] value, into a kText column as its array literal.
   void numberArray(std::span<const double> values);
-  /// A JSON object of numbers (NaN and infinities become null: JSON has no spelling for them).
+  /// A JSON object of numbers, into a kJsonb column (NaN and infinities become null: JSON has
+  /// no spelling for them).
   void jsonObject(std::string_view field, const std::map<std::string, double>& values);
 
   /// Throws PgError(kInput) naming the table, row, key and field unless `ok`.
   void require(bool ok, std::string_view field, std::string_view problem) const;
 
-  /// The array literals, one per column ($1, $2 ...).
+  /// The binary arrays, one per column ($1, $2 ...).
   std::vector<std::string> parameters() const;
   std::size_t rows() const { return rows_; }
 
  private:
-  std::string& next();
-  void quoted(std::string_view value);
+  struct Column {
+    ColumnType type;
+    std::string elements;  // each: 4-byte big-endian length (-1 for NULL), then the bytes
+    bool hasNull = false;
+  };
+  std::string& next(ColumnType type);
 
   std::string table_;
-  std::vector<std::string> columns_;
+  std::vector<Column> columns_;
   std::size_t column_ = 0;
   std::size_t rows_ = 0;
   std::size_t index_ = 0;

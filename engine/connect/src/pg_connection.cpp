@@ -217,8 +217,15 @@ PgResult PgConnection::query(const std::string& sql, const std::vector<std::stri
 }
 
 void PgConnection::prepare(const std::string& name, const std::string& sql) {
+  prepare(name, sql, {});
+}
+
+void PgConnection::prepare(const std::string& name, const std::string& sql,
+                           const std::vector<unsigned int>& parameterTypes) {
   if (isPrepared(name)) return;
-  check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), ("preparing " + name).c_str());
+  check(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(parameterTypes.size()),
+                  parameterTypes.empty() ? nullptr : parameterTypes.data()),
+        ("preparing " + name).c_str());
   prepared_.push_back(name);
 }
 
@@ -232,6 +239,28 @@ PgResult PgConnection::queryPrepared(const std::string& name, const std::vector<
   for (const auto& p : params) values.push_back(p.c_str());
   return check(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0),
                name.c_str());
+}
+
+void PgConnection::sendPreparedBinary(const std::string& name, const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  values.reserve(params.size());
+  lengths.reserve(params.size());
+  for (const auto& p : params) {
+    values.push_back(p.data());
+    lengths.push_back(static_cast<int>(p.size()));
+  }
+  const std::vector<int> formats(params.size(), 1);
+  if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), lengths.data(),
+                          formats.data(), 0) == 0)
+    throw PgError("PostgreSQL " + name + " could not be sent: " + lastError(conn_), classify(conn_, {}));
+}
+
+PgResult PgConnection::receive(const std::string& what) {
+  pg_result* first = PQgetResult(conn_);
+  // A statement ends with a null result; anything before it after the first is not expected.
+  while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);
+  return check(first, what.c_str());
 }
 
 bool PgConnection::isOpen() const {

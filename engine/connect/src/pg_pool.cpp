@@ -29,6 +29,17 @@ PgPool::Lease PgPool::acquire() {
                         " ms (pool of " + std::to_string(settings_.poolMax) + " all in use)",
                     PgError::Kind::kTransient);
   }
+  return take(lock);
+}
+
+std::optional<PgPool::Lease> PgPool::tryAcquire() {
+  std::unique_lock lock(mutex_);
+  if (idle_.empty() && open_ >= settings_.poolMax) return std::nullopt;
+  return take(lock);
+}
+
+// An idle connection, else a new one (the caller has checked that either is possible).
+PgPool::Lease PgPool::take(std::unique_lock<std::mutex>& lock) {
   if (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();

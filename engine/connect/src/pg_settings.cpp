@@ -66,6 +66,7 @@ PgSettings PgSettings::fromEnvironment() {
   settings.passwordFile = environment("STACKLENS_PG_PASSWORD_FILE");
   settings.poolMin = environmentInt("STACKLENS_PG_POOL_MIN", settings.poolMin);
   settings.poolMax = environmentInt("STACKLENS_PG_POOL_MAX", settings.poolMax);
+  settings.writeConnections = environmentInt("STACKLENS_PG_WRITE_CONNECTIONS", settings.writeConnections);
   return settings;
 }
 
@@ -81,6 +82,8 @@ void PgSettings::validate() const {
     throw PgError("pool size: the maximum must be 1..64, got " + std::to_string(poolMax));
   if (poolMin < 1 || poolMin > poolMax)
     throw PgError("pool size: the minimum must be 1.." + std::to_string(poolMax) + ", got " + std::to_string(poolMin));
+  if (writeConnections < 1 || writeConnections > 64)
+    throw PgError("write connections: must be 1..64, got " + std::to_string(writeConnections));
   if (connectTimeoutSeconds < 1) throw PgError("connect timeout must be at least 1 second");
 }
 

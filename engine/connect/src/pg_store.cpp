@@ -1,6 +1,8 @@
 #include "stacklens/connect/pg_store.h"
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -19,16 +21,28 @@ namespace {
 void setUpConnection(PgConnection& db) {
   db.execute("SET bytea_output = 'hex'; SET TIME ZONE 'UTC'");
   for (const detail::BatchTable* table : detail::batchTables())
-    db.prepare(std::string(table->mergeName), std::string(table->mergeSql));
+    db.prepare(std::string(table->mergeName), std::string(table->mergeSql), table->parameterTypes());
   for (const detail::Statement& statement : detail::preparedStatements())
     db.prepare(std::string(statement.name), std::string(statement.sql));
 }
 
+// Rows per connection below which spreading a batch over several costs more than it gains.
+constexpr std::size_t kMinRowsPerPart = 256;
+
+// The batch's rows in `parts` parts by service (so that no two parts touch the same service's
+// rows or aggregates), each as its array parameters; empty parts are left out. Rows keep their
+// order within a part, and their position in the caller's batch for error messages.
 template <typename Record>
-std::vector<std::string> encodeBatch(const detail::BatchTable& table, std::span<const Record> rows) {
-  detail::ColumnBatch batch{std::string(table.name), table.columns};
-  for (std::size_t i = 0; i < rows.size(); ++i) detail::encodeRow(batch, i, rows[i]);
-  return rows.empty() ? std::vector<std::string>{} : batch.parameters();
+std::vector<std::vector<std::string>> encodeParts(const detail::BatchTable& table, std::span<const Record> rows,
+                                                  std::size_t parts) {
+  std::vector<detail::ColumnBatch> batches(parts, detail::ColumnBatch{std::string(table.name), table.types});
+  const std::hash<std::string> hash;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    detail::encodeRow(batches[parts == 1 ? 0 : hash(rows[i].service) % parts], i, rows[i]);
+  std::vector<std::vector<std::string>> encoded;
+  for (const detail::ColumnBatch& batch : batches)
+    if (batch.rows() > 0) encoded.push_back(batch.parameters());
+  return encoded;
 }
 
 std::chrono::milliseconds jittered(std::chrono::milliseconds delay) {
@@ -102,40 +116,81 @@ PgStore::PgStore(PgSettings settings) : settings_(std::move(settings)), counters
 
 PgStore::~PgStore() = default;
 
-std::size_t PgStore::merge(const detail::BatchTable& table, const std::vector<std::string>& columns) {
-  if (columns.empty()) return 0;
+template <typename Record>
+std::size_t PgStore::write(const detail::BatchTable& table, std::span<const Record> rows) {
+  const std::size_t parts =
+      std::clamp<std::size_t>(rows.size() / kMinRowsPerPart, 1, static_cast<std::size_t>(settings_.writeConnections));
+  return merge(table, encodeParts(table, rows, parts));
+}
+
+std::size_t PgStore::merge(const detail::BatchTable& table, const std::vector<std::vector<std::string>>& parts) {
+  if (parts.empty()) return 0;
   const std::string statement(table.mergeName);
-  // One statement, so one transaction: it commits whole or not at all, and a retry after an
-  // unknown outcome finds its rows already there.
-  return withRetry("writing to " + std::string(table.name), [&](PgConnection& db) {
-    const auto merged = static_cast<std::size_t>(db.queryPrepared(statement, columns).affectedRows());
-    counters_->transactions.fetch_add(1, std::memory_order_relaxed);
+  // Each part is one statement, so one transaction: it commits whole or not at all, and a retry
+  // of the whole batch after an unknown outcome finds the committed parts' rows already there.
+  return withRetry("writing to " + std::string(table.name), [&](PgConnection& first) {
+    // Without a further connection now, the ones at hand take the parts in turn.
+    auto another = [&]() -> std::optional<PgPool::Lease> {
+      try {
+        return pool_->tryAcquire();
+      } catch (const PgError&) {
+        return std::nullopt;
+      }
+    };
+    std::vector<PgPool::Lease> more;
+    while (more.size() + 1 < parts.size()) {
+      std::optional<PgPool::Lease> lease = another();
+      if (!lease) break;
+      more.push_back(std::move(*lease));
+    }
+    std::vector<PgConnection*> connections{&first};
+    for (PgPool::Lease& lease : more) connections.push_back(&*lease);
+    std::size_t merged = 0;
+    for (std::size_t next = 0; next < parts.size();) {
+      // The server runs the parts sent to different connections at the same time.
+      std::vector<PgConnection*> busy;
+      for (PgConnection* db : connections) {
+        if (next == parts.size()) break;
+        db->sendPreparedBinary(statement, parts[next++]);
+        busy.push_back(db);
+      }
+      std::optional<PgError> failure;
+      for (PgConnection* db : busy) {
+        try {
+          merged += static_cast<std::size_t>(db->receive(statement).affectedRows());
+          counters_->transactions.fetch_add(1, std::memory_order_relaxed);
+        } catch (const PgError& e) {  // collect every result before the connections go back
+          if (!failure) failure = e;
+        }
+      }
+      if (failure) throw *failure;
+    }
     return merged;
   });
 }
 
 std::size_t PgStore::writeMetrics(std::span<const core::ServiceMetrics> rows) {
-  return merge(detail::kMetricsTable, encodeBatch(detail::kMetricsTable, rows));
+  return write(detail::kMetricsTable, rows);
 }
 
 std::size_t PgStore::writeAnomalies(std::span<const core::AnomalyRecord> rows) {
-  return merge(detail::kAnomaliesTable, encodeBatch(detail::kAnomaliesTable, rows));
+  return write(detail::kAnomaliesTable, rows);
 }
 
 std::size_t PgStore::writePatterns(std::span<const core::PatternRecord> rows) {
-  return merge(detail::kPatternsTable, encodeBatch(detail::kPatternsTable, rows));
+  return write(detail::kPatternsTable, rows);
 }
 
 std::size_t PgStore::writeTrends(std::span<const core::TrendRecord> rows) {
-  return merge(detail::kTrendsTable, encodeBatch(detail::kTrendsTable, rows));
+  return write(detail::kTrendsTable, rows);
 }
 
 std::size_t PgStore::writeForecasts(std::span<const core::ForecastRecord> rows) {
-  return merge(detail::kForecastsTable, encodeBatch(detail::kForecastsTable, rows));
+  return write(detail::kForecastsTable, rows);
 }
 
 std::size_t PgStore::writeAlerts(std::span<const core::PredictiveAlert> rows) {
-  return merge(detail::kAlertsTable, encodeBatch(detail::kAlertsTable, rows));
+  return write(detail::kAlertsTable, rows);
 }
 
 void PgStore::saveModel(const core::ModelRecord& model) {
@@ -268,8 +323,8 @@ std::vector<core::PredictiveAlert> PgStore::loadAlerts(const AlertQuery& query) 
 std::vector<core::PredictiveAlert> PgStore::loadOpenAlerts(const std::string& service, core::EpochSeconds at,
                                                            int limit) {
   return withRetry("reading the open alerts of " + service, [&](PgConnection& db) {
-    const PgResult result = db.queryPrepared(std::string(detail::kLoadOpenAlerts),
-                                             {service, std::to_string(at), std::to_string(limit)});
+    const PgResult result =
+        db.queryPrepared(std::string(detail::kLoadOpenAlerts), {service, std::to_string(at), std::to_string(limit)});
     return decodeAlerts(result);
   });
 }

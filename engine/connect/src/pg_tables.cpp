@@ -4,6 +4,9 @@
 #include <nlohmann/json.hpp>
 
 namespace stacklens::connect::detail {
+
+using enum ColumnType;
+
 namespace {
 
 bool inRange(double value, double low, double high) {
@@ -84,12 +87,14 @@ Enum enumAt(const PgResult& result, int row, int column, std::optional<Enum> (*p
 
 // ==== analytics_metrics_1hour (core::ServiceMetrics) ====
 
-const BatchTable kMetricsTable{"analytics_metrics_1hour", 11, "merge_metrics", R"sql(
+constexpr ColumnType kMetricsColumns[] = {kText,   kTimestamptz, kInt8,   kFloat8, kFloat8, kFloat8,
+                                          kFloat8, kFloat8,      kFloat8, kFloat8, kFloat8};
+const BatchTable kMetricsTable{"analytics_metrics_1hour", kMetricsColumns, "merge_metrics", R"sql(
 INSERT INTO analytics_metrics_1hour AS t (service, "timestamp", window_seconds, total_requests, error_rate,
        latency_p99_ms, latency_p95_ms, latency_mean_ms, unique_users, unique_ips, risk_score)
 SELECT DISTINCT ON (service, "timestamp") service, "timestamp", window_seconds, total_requests, error_rate,
        latency_p99_ms, latency_p95_ms, latency_mean_ms, unique_users, unique_ips, risk_score
-FROM unnest($1::text[], $2::timestamptz[], $3::integer[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
             $8::float8[], $9::float8[], $10::float8[], $11::float8[])
      WITH ORDINALITY AS s(service, "timestamp", window_seconds, total_requests, error_rate, latency_p99_ms,
                           latency_p95_ms, latency_mean_ms, unique_users, unique_ips, risk_score, ord)
@@ -113,7 +118,7 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::ServiceMetrics& 
   for (std::size_t i = 0; i < core::kFeatureCount; ++i)
     out.require(features[i] >= 0, core::kFeatureNames[i], "must be a number >= 0");
   out.text("service", row.service);
-  out.timestamp(row.timestamp);
+  out.timestamp("timestamp", row.timestamp);
   out.integer(row.windowSeconds);
   for (double value : {row.totalRequests, row.errorRate, row.latencyP99Ms, row.latencyP95Ms, row.latencyMeanMs,
                        row.uniqueUsers, row.uniqueIps, row.riskScore})
@@ -152,7 +157,9 @@ core::ServiceMetrics decodeMetrics(const PgResult& result, int row) {
 // ==== ml_anomalies (core::AnomalyRecord) ====
 // First version wins: resolved belongs to operators, and an id already archived is not revived.
 
-const BatchTable kAnomaliesTable{"ml_anomalies", 12, "merge_anomalies", R"sql(
+constexpr ColumnType kAnomalyColumns[] = {kText,   kText, kTimestamptz, kText,  kText, kFloat8,
+                                          kFloat8, kText, kJsonb,       kJsonb, kText, kBool};
+const BatchTable kAnomaliesTable{"ml_anomalies", kAnomalyColumns, "merge_anomalies", R"sql(
 INSERT INTO ml_anomalies (anomaly_id, service, "timestamp", anomaly_type, severity, confidence_score,
        anomaly_score, detection_methods, metric_values, expected_values, description, resolved, resolved_at)
 SELECT s.anomaly_id, s.service, s."timestamp", s.anomaly_type, s.severity, s.confidence_score, s.anomaly_score,
@@ -174,7 +181,7 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::AnomalyRecord& r
   out.require(inRange(row.anomalyScore, 0, 1), "anomaly_score", "must be in [0, 1]");
   out.text("anomaly_id", row.anomalyId);
   out.text("service", row.service);
-  out.timestamp(row.timestamp);
+  out.timestamp("timestamp", row.timestamp);
   out.text("anomaly_type", toString(row.type));
   out.text("severity", toString(row.severity));
   out.number(row.confidence);
@@ -220,12 +227,14 @@ core::AnomalyRecord decodeAnomaly(const PgResult& result, int row) {
 
 // ==== ml_patterns (core::PatternRecord) ====
 
-const BatchTable kPatternsTable{"ml_patterns", 9, "merge_patterns", R"sql(
+constexpr ColumnType kPatternColumns[] = {kText, kText,   kInt8,        kText,       kText,
+                                          kInt8, kFloat8, kTimestamptz, kTimestamptz};
+const BatchTable kPatternsTable{"ml_patterns", kPatternColumns, "merge_patterns", R"sql(
 INSERT INTO ml_patterns AS t (pattern_id, service, cluster_label, centroid, spread, cluster_size, share,
        first_seen, last_seen)
 SELECT DISTINCT ON (pattern_id) pattern_id, service, cluster_label, centroid::float8[], spread::float8[],
        cluster_size, share, first_seen, last_seen
-FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::integer[], $7::float8[],
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::float8[],
             $8::timestamptz[], $9::timestamptz[])
      WITH ORDINALITY AS s(pattern_id, service, cluster_label, centroid, spread, cluster_size, share, first_seen,
                           last_seen, ord)
@@ -254,20 +263,22 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::PatternRecord& r
   out.numberArray(row.spread);
   out.integer(row.size);
   out.number(row.share);
-  out.timestamp(row.firstSeen);
-  out.timestamp(row.lastSeen);
+  out.timestamp("first_seen", row.firstSeen);
+  out.timestamp("last_seen", row.lastSeen);
   out.endRow();
 }
 
 // ==== ml_trends (core::TrendRecord) ====
 
-const BatchTable kTrendsTable{"ml_trends", 10, "merge_trends", R"sql(
+constexpr ColumnType kTrendColumns[] = {kText,   kText,   kTimestamptz, kText, kFloat8,
+                                        kFloat8, kFloat8, kInt8,        kBool, kTimestamptz};
+const BatchTable kTrendsTable{"ml_trends", kTrendColumns, "merge_trends", R"sql(
 INSERT INTO ml_trends AS t (service, metric, "timestamp", direction, magnitude, slope, seasonality_score,
        seasonal_period, change_point, change_point_at)
 SELECT DISTINCT ON (service, metric, "timestamp") service, metric, "timestamp", direction, magnitude, slope,
        seasonality_score, seasonal_period, change_point, change_point_at
 FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::float8[], $6::float8[], $7::float8[],
-            $8::integer[], $9::boolean[], $10::timestamptz[])
+            $8::bigint[], $9::boolean[], $10::timestamptz[])
      WITH ORDINALITY AS s(service, metric, "timestamp", direction, magnitude, slope, seasonality_score,
                           seasonal_period, change_point, change_point_at, ord)
 ORDER BY service, metric, "timestamp", ord DESC
@@ -290,7 +301,7 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::TrendRecord& row
   out.require(row.changePoint || !row.changePointAt, "change_point_at", "is set but change_point is false");
   out.text("service", row.service);
   out.text("metric", row.metric);
-  out.timestamp(row.timestamp);
+  out.timestamp("timestamp", row.timestamp);
   out.text("direction", toString(row.direction));
   out.number(row.magnitude);
   out.number(row.slope);
@@ -298,7 +309,7 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::TrendRecord& row
   out.integer(row.seasonalPeriod);
   out.boolean(row.changePoint);
   if (row.changePointAt)
-    out.timestamp(*row.changePointAt);
+    out.timestamp("change_point_at", *row.changePointAt);
   else
     out.null();
   out.endRow();
@@ -307,12 +318,14 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::TrendRecord& row
 // ==== ml_forecasts (core::ForecastRecord) ====
 // A re-run forecast replaces the predicted values; an actual value already recorded stays.
 
-const BatchTable kForecastsTable{"ml_forecasts", 10, "merge_forecasts", R"sql(
+constexpr ColumnType kForecastColumns[] = {kText,   kText,   kTimestamptz, kInt8,   kTimestamptz,
+                                           kFloat8, kFloat8, kFloat8,      kFloat8, kText};
+const BatchTable kForecastsTable{"ml_forecasts", kForecastColumns, "merge_forecasts", R"sql(
 INSERT INTO ml_forecasts AS t (service, metric, created_at, step, target_time, forecast_value, lower_bound,
        upper_bound, confidence_level, model)
 SELECT DISTINCT ON (service, metric, created_at, step) service, metric, created_at, step, target_time,
        forecast_value, lower_bound, upper_bound, confidence_level, model
-FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::integer[], $5::timestamptz[], $6::float8[],
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::timestamptz[], $6::float8[],
             $7::float8[], $8::float8[], $9::float8[], $10::text[])
      WITH ORDINALITY AS s(service, metric, created_at, step, target_time, forecast_value, lower_bound, upper_bound,
                           confidence_level, model, ord)
@@ -334,9 +347,9 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::ForecastRecord& 
   out.require(row.level > 0 && row.level < 100, "confidence_level", "must be in (0, 100) percent");
   out.text("service", row.service);
   out.text("metric", row.metric);
-  out.timestamp(row.createdAt);
+  out.timestamp("created_at", row.createdAt);
   out.integer(row.step);
-  out.timestamp(row.targetTime);
+  out.timestamp("target_time", row.targetTime);
   out.number(row.mean);
   out.number(row.lower);
   out.number(row.upper);
@@ -352,7 +365,10 @@ WHERE service = $1 AND metric = $2 AND target_time = to_timestamp($3::bigint))sq
 // ==== ml_predictive_alerts (core::PredictiveAlert) ====
 // First version wins: alert_sent and materialized are tracked after the alert was written.
 
-const BatchTable kAlertsTable{"ml_predictive_alerts", 15, "merge_alerts", R"sql(
+constexpr ColumnType kAlertColumns[] = {kText,   kText,        kText,        kText,        kFloat8,
+                                        kFloat8, kFloat8,      kTimestamptz, kTimestamptz, kText,
+                                        kText,   kTimestamptz, kBool,        kBool,        kTimestamptz};
+const BatchTable kAlertsTable{"ml_predictive_alerts", kAlertColumns, "merge_alerts", R"sql(
 INSERT INTO ml_predictive_alerts (alert_id, service, metric, predicted_event, prediction_confidence,
        breach_probability, threshold, predicted_time_start, predicted_time_end, severity, recommendation, created_at,
        alert_sent, sent_at, materialized, materialized_at)
@@ -384,15 +400,15 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::PredictiveAlert&
   out.number(row.predictionConfidence);
   out.number(row.breachProbability);
   out.number(row.threshold);
-  out.timestamp(row.predictedTimeStart);
-  out.timestamp(row.predictedTimeEnd);
+  out.timestamp("predicted_time_start", row.predictedTimeStart);
+  out.timestamp("predicted_time_end", row.predictedTimeEnd);
   out.text("severity", toString(row.severity));
   out.text("recommendation", row.recommendation);
-  out.timestamp(row.createdAt);
+  out.timestamp("created_at", row.createdAt);
   out.boolean(row.alertSent);
   out.boolean(row.materialized);
   if (row.materializedAt)
-    out.timestamp(*row.materializedAt);
+    out.timestamp("materialized_at", *row.materializedAt);
   else
     out.null();
   out.endRow();
@@ -529,6 +545,12 @@ core::ModelRecord decodeModel(const PgResult& result, int row) {
 }
 
 // ==== the registry ====
+
+std::vector<unsigned int> BatchTable::parameterTypes() const {
+  std::vector<unsigned int> oids;
+  for (ColumnType type : types) oids.push_back(arrayTypeOf(type));
+  return oids;
+}
 
 std::span<const BatchTable* const> batchTables() {
   static const BatchTable* const kTables[] = {&kMetricsTable, &kAnomaliesTable, &kPatternsTable,

@@ -17,10 +17,13 @@ namespace stacklens::connect::detail {
 /// How a batch reaches a table: one prepared INSERT ... SELECT ... FROM unnest(<one array per
 /// column>) WITH ORDINALITY ... ON CONFLICT, atomic on its own and one round trip.
 struct BatchTable {
-  std::string_view name;       ///< target table, for messages
-  std::size_t columns;         ///< array parameters of mergeSql
-  std::string_view mergeName;  ///< prepared statement name of mergeSql
-  std::string_view mergeSql;   ///< the merge; affected rows = rows new or changed
+  std::string_view name;              ///< target table, for messages
+  std::span<const ColumnType> types;  ///< element types of mergeSql's array parameters, in order
+  std::string_view mergeName;         ///< prepared statement name of mergeSql
+  std::string_view mergeSql;          ///< the merge; affected rows = rows new or changed
+
+  /// The parameter types to prepare mergeSql with (arrays of `types`).
+  std::vector<unsigned int> parameterTypes() const;
 };
 
 extern const BatchTable kMetricsTable;
@@ -59,7 +62,8 @@ inline constexpr std::string_view kMarkAlertsSent = "mark_alerts_sent";         
 inline constexpr std::string_view kMarkAlertMaterialized = "mark_alert_materialized";  // id, when
 inline constexpr std::string_view kRecordForecastActual = "record_forecast_actual";    // service, metric, t, value
 inline constexpr std::string_view kLoadOpenAlerts = "load_open_alerts";                // service, at, limit
-inline constexpr std::string_view kMarkAlertsMaterialized = "mark_alerts_materialized";  // ids (text[]), whens (bigint[])
+inline constexpr std::string_view kMarkAlertsMaterialized =
+    "mark_alerts_materialized";  // ids (text[]), whens (bigint[])
 
 /// The readers and updates to prepare on every connection, and the batch tables (whose merges
 /// are prepared too).

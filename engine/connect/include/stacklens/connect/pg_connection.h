@@ -89,8 +89,20 @@ class PgConnection {
   /// no-ops). Throws PgError.
   void prepare(const std::string& name, const std::string& sql);
   bool isPrepared(const std::string& name) const;
+  /// Prepares a named statement whose parameters have the given type OIDs, as binary parameters
+  /// need (no-op when already prepared). Throws PgError.
+  void prepare(const std::string& name, const std::string& sql, const std::vector<unsigned int>& parameterTypes);
   /// Runs a statement prepared with prepare(). Throws PgError.
   PgResult queryPrepared(const std::string& name, const std::vector<std::string>& params = {});
+
+  /// Sends a prepared statement with parameters in PostgreSQL's binary format (of the types
+  /// given to prepare()) and returns without waiting, so that several connections work at the
+  /// same time; receive() collects the result. One statement at a time per connection. Throws
+  /// PgError when it cannot be sent.
+  void sendPreparedBinary(const std::string& name, const std::vector<std::string>& params);
+  /// Waits for the result of the statement sent last; `what` names it in errors. Throws PgError
+  /// as queryPrepared() does.
+  PgResult receive(const std::string& what);
 
   /// False once libpq has seen the connection break.
   bool isOpen() const;

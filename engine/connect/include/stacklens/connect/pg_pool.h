@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "stacklens/connect/pg_connection.h"
@@ -47,6 +48,10 @@ class PgPool {
   /// acquireTimeout. Throws PgError(kConnection) when a new connection cannot be opened and
   /// PgError(kTransient) on timeout.
   Lease acquire();
+  /// A free connection if one is idle or fewer than poolMax are open, else nullopt at once:
+  /// for extra connections a caller can do without (a batch split over several). Throws
+  /// PgError(kConnection) when a new connection cannot be opened.
+  std::optional<Lease> tryAcquire();
 
   /// Closes the idle connections: after one connection found the server gone, the others are
   /// most likely broken as well, and fresh ones are cheaper than failing on each in turn.
@@ -58,6 +63,7 @@ class PgPool {
 
  private:
   std::unique_ptr<PgConnection> open();
+  Lease take(std::unique_lock<std::mutex>& lock);
   void release(std::unique_ptr<PgConnection> connection);
 
   PgSettings settings_;

@@ -36,14 +36,18 @@ struct PgSettings {
   int poolMin = 2;                                  ///< connections opened up front, 1..poolMax
   int poolMax = 10;                                 ///< connections at most, poolMin..64
   std::chrono::milliseconds acquireTimeout{30000};  ///< waiting for a free pooled connection
+  /// Pooled connections one large batch write is spread over (by service, each part its own
+  /// transaction, run in parallel by the server), 1..64; fewer when the pool has no more free.
+  int writeConnections = 2;
   PgRetryPolicy retry;
 
   /// Reads STACKLENS_PG_DSN, STACKLENS_PG_SSLMODE, STACKLENS_PG_SSLROOTCERT,
-  /// STACKLENS_PG_PASSWORD_FILE, STACKLENS_PG_POOL_MIN and STACKLENS_PG_POOL_MAX (all optional).
+  /// STACKLENS_PG_PASSWORD_FILE, STACKLENS_PG_POOL_MIN, STACKLENS_PG_POOL_MAX and
+  /// STACKLENS_PG_WRITE_CONNECTIONS (all optional).
   static PgSettings fromEnvironment();
 
   /// Throws PgError naming the field when a value is unusable (unknown sslmode, unreadable
-  /// certificate or password file, pool bounds, a DSN libpq cannot parse).
+  /// certificate or password file, pool bounds, write connections, a DSN libpq cannot parse).
   void validate() const;
 
   /// The password to send, if StackLens supplies one: the password file's first line, else

@@ -3,14 +3,19 @@
 // stacklens/core/records.h and the readers the services need (history windows, models, alerts,
 // anomalies), over a pool of prepared connections.
 //
-// Writes: each call is one statement, so one transaction: a prepared INSERT ... SELECT ... FROM
-// unnest(<one array parameter per column>) ... ON CONFLICT on the record's natural key, so
-// replaying a batch never duplicates a row. Anomalies and predictive alerts keep their first
-// version (their resolved / sent / materialized state belongs to the operators; an archived
-// anomaly is not written again); metrics, patterns, trends and forecasts take the latest version
-// (within a batch, the last occurrence; a forecast keeps its recorded actual value). A call
-// returns once the transaction has committed: what it acknowledged is stored. Cost: one round
-// trip per call, O(rows) on the server.
+// Writes: a prepared INSERT ... SELECT ... FROM unnest(<one array parameter per column, in
+// PostgreSQL's binary format>) ... ON CONFLICT on the record's natural key, so replaying a batch
+// never duplicates a row. Anomalies and predictive alerts keep their first version (their
+// resolved / sent / materialized state belongs to the operators; an archived anomaly is not
+// written again); metrics, patterns, trends and forecasts take the latest version (within a
+// batch, the last occurrence; a forecast keeps its recorded actual value). A batch of fewer than
+// 512 rows is one statement, so one transaction. A larger one is split by service into up to
+// PgSettings::writeConnections parts of at least 256 rows, sent at once on as many pooled
+// connections (fewer when the pool has no more free) so that the server works on them in
+// parallel; each part is one transaction, and no two parts share a service (nor its aggregate
+// rows). A call returns once every part has committed: what it acknowledged is stored. If a part
+// fails, the parts already committed stay; the retry or a replay of the batch completes it
+// without duplicates. Cost: one round trip per part, O(rows) on the server.
 //
 // Failures: when the server goes away (restart, failover, network), the call reconnects and
 // retries the whole transaction with exponential backoff (PgSettings::retry); because writes
@@ -119,7 +124,8 @@ class PgStore {
   std::vector<core::PredictiveAlert> loadAlerts(const AlertQuery& query);
   /// The service's alerts that may still materialize at `at`: not materialized, window ending at
   /// or after `at`; earliest window first, at most `limit`.
-  std::vector<core::PredictiveAlert> loadOpenAlerts(const std::string& service, core::EpochSeconds at, int limit = 1000);
+  std::vector<core::PredictiveAlert> loadOpenAlerts(const std::string& service, core::EpochSeconds at,
+                                                    int limit = 1000);
 
   /// Counters for health endpoints and tests.
   struct Statistics {
@@ -135,7 +141,9 @@ class PgStore {
   auto retrying(const std::string& what, Fn&& attempt);
   template <typename Fn>
   auto withRetry(const std::string& what, Fn&& action);
-  std::size_t merge(const detail::BatchTable& table, const std::vector<std::string>& columns);
+  template <typename Record>
+  std::size_t write(const detail::BatchTable& table, std::span<const Record> rows);
+  std::size_t merge(const detail::BatchTable& table, const std::vector<std::vector<std::string>>& parts);
 
   PgSettings settings_;
   std::unique_ptr<PgPool> pool_;
