@@ -393,7 +393,8 @@ class TestTuning : public QObject {
     QCOMPARE(request.next->earlier.front().second.key, afterB->models.at(metric).key);
   }
 
-  // A change of detection settings alone reuses the drawn forecasts; a forecasting change does not.
+  // A change of detection settings, or of another metric's threshold, reuses the drawn forecast; a
+  // change of the metric's own forecasting settings does not.
   void aDetectionChangeReusesTheDrawnForecasts() {
     const auto service = simulatedService(20);
     const std::string metric = "error_rate";
@@ -409,6 +410,8 @@ class TestTuning : public QObject {
     c.detection.anomaly.forest.contamination = 0.05;
     const ServiceResults reused = runTuning(*service, c, {}, again);
     QCOMPARE(reused.forecasts.at(metric).mean, kept->outcomes.at(metric).second.band->mean);
+    c.forecast.thresholds["latency_p99_ms"] = 200;  // another metric's threshold
+    QCOMPARE(runTuning(*service, c, {}, again).forecasts.at(metric).mean, kept->outcomes.at(metric).second.band->mean);
     c.forecast.thresholds[metric] = 0.5;
     const ServiceResults redrawn = runTuning(*service, c, {}, again);
     QCOMPARE(redrawn.forecasts.at(metric).mean, runTuning(*service, c, {}, first).forecasts.at(metric).mean);

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <future>
-#include <tuple>
 
 #include "stacklens/core/backtest/forecast_replay.h"
 #include "stacklens/core/forecast/capacity_planner.h"
@@ -44,12 +43,19 @@ void keep(TuningCache& cache, const std::string& metric, TuningCache::Fitted fit
   slot = std::move(fitted);
 }
 
-bool same(const ForecastSettings& a, const ForecastSettings& b) {
-  auto fields = [](const ForecastSettings& f) {
-    return std::tie(f.autoOrder, f.p, f.d, f.q, f.seasonalP, f.seasonalD, f.seasonalQ, f.period, f.horizon, f.level,
-                    f.thresholds, f.capacity);
+// What a metric's drawn forecast depends on besides its model: a different key means drawing anew.
+std::string outcomeKey(const std::string& metric, const ForecastSettings& settings,
+                       const core::backtest::ForecastConfig& forecast) {
+  auto limit = [&](const std::map<std::string, double>& limits) {
+    const auto it = limits.find(metric);
+    char text[32] = "none";
+    if (it != limits.end()) std::snprintf(text, sizeof text, "%.17g", it->second);
+    return std::string(text);
   };
-  return fields(a) == fields(b);
+  char text[96];
+  std::snprintf(text, sizeof text, "/h%d/l%.17g/p%.17g/n%d/", forecast.horizon, forecast.level,
+                forecast.alertProbability, forecast.simulations);
+  return modelKey(forecast) + text + "t" + limit(settings.thresholds) + "/c" + limit(settings.capacity);
 }
 
 core::EpochSeconds stepOf(const ServiceData& data) {
@@ -170,15 +176,13 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
   const core::backtest::ForecastConfig forecast = forecastConfig(config.forecast);
   core::backtest::validate(forecast);
   const std::string key = modelKey(forecast);
-  const bool sameForecast = previous && previous->forecastWith && same(*previous->forecastWith, config.forecast);
-  next.forecastWith = config.forecast;
   std::vector<std::future<MetricOutcome>> forecasts;
   for (const std::string& metric : request.forecastMetrics) {
     if (data.rowCount() == 0 || data.metricIndex(metric) < 0) continue;
     const TuningCache::Fitted* fitted = previous ? lookup(*previous, metric, key) : nullptr;
-    if (fitted && sameForecast) {
+    if (fitted) {
       const auto drawn = previous->outcomes.find(metric);
-      if (drawn != previous->outcomes.end() && drawn->second.first == key) {  // a detection-only change
+      if (drawn != previous->outcomes.end() && drawn->second.first == outcomeKey(metric, config.forecast, forecast)) {
         std::promise<MetricOutcome> reused;
         MetricOutcome outcome;
         static_cast<ForecastOutcome&>(outcome) = drawn->second.second;
@@ -229,7 +233,8 @@ ServiceResults runTuning(const ServiceData& data, const TuningConfig& config, co
     if (outcome.breach) results.breaches[outcome.metric] = *outcome.breach;
     if (outcome.capacity) results.capacity[outcome.metric] = *outcome.capacity;
     if (outcome.fitted) {
-      next.outcomes[outcome.metric] = {outcome.fitted->key, static_cast<ForecastOutcome>(outcome)};
+      next.outcomes[outcome.metric] = {outcomeKey(outcome.metric, config.forecast, forecast),
+                                       static_cast<ForecastOutcome>(outcome)};
       keep(next, outcome.metric, std::move(*outcome.fitted));
     }
   }

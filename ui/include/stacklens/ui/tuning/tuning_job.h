@@ -17,8 +17,8 @@
 // run reuses what the previous one left (TuningCache): a fitted model - with automatic orders, the
 // orders the search chose - is kept while the data, the orders setting, the period and the fit
 // window stay the same, until the user asks for a new search (TuningController::refit); a new
-// horizon, level, threshold or capacity limit only forecasts and simulates again, and a change of
-// detection settings alone reuses the drawn forecasts (TuningCache::outcomes). The models of the
+// horizon, level, threshold or capacity limit only forecasts and simulates again, and a metric whose
+// forecasting settings did not change keeps its drawn forecast (TuningCache::outcomes). The models of the
 // last few other orders are kept too (TuningCache::earlier), so that undo and redo of an orders
 // change, or going back and forth, find them. Detection results are reused while the detection
 // settings are unchanged.
@@ -69,10 +69,10 @@ struct TuningCache {
   /// What the replay's verdicts rest on: a change of the contamination or of the consensus settings
   /// only decides again (core::backtest::redecideService) instead of replaying.
   std::shared_ptr<const core::backtest::DetectionTrace> trace;
-  /// The shown metrics' forecasts (by metric, with the key of the model that made them) and the
-  /// settings they were made with: a change of detection settings alone reuses them whole.
+  /// The shown metrics' drawn forecasts, by metric, with a key of what they depend on (the model,
+  /// horizon, level, the metric's threshold and capacity limit): a change of detection settings, or
+  /// of another metric's threshold, reuses them.
   std::map<std::string, std::pair<std::string, ForecastOutcome>> outcomes;
-  std::optional<ForecastSettings> forecastWith;
 };
 
 /// Options of one run.
