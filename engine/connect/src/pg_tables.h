@@ -59,15 +59,18 @@ inline constexpr std::string_view kMarkAlertsSent = "mark_alerts_sent";         
 inline constexpr std::string_view kMarkAlertMaterialized = "mark_alert_materialized";  // id, when
 inline constexpr std::string_view kRecordForecastActual = "record_forecast_actual";    // service, metric, t, value
 inline constexpr std::string_view kLoadOpenAlerts = "load_open_alerts";                // service, at, limit
-inline constexpr std::string_view kMarkAlertsMaterialized = "mark_alerts_materialized";  // ids (text[]), whens (bigint[])
+inline constexpr std::string_view kMarkAlertsMaterialized =
+    "mark_alerts_materialized";  // ids (text[]), whens (bigint[])
 
 /// The readers and updates to prepare on every connection, and the batch tables (whose merges
 /// are prepared too).
 std::span<const Statement> preparedStatements();
 std::span<const BatchTable* const> batchTables();
 
-/// Parameters of kUpsertModel, in order.
+/// Parameters of kUpsertModel, in order; the blob (index kModelBlobParameter) is the raw bytes,
+/// to be sent in binary format.
 std::vector<std::string> modelParameters(const core::ModelRecord& model);
+inline constexpr std::size_t kModelBlobParameter = 8;
 
 core::ServiceMetrics decodeMetrics(const PgResult& result, int row);
 core::AnomalyRecord decodeAnomaly(const PgResult& result, int row);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -91,6 +92,10 @@ class PgConnection {
   bool isPrepared(const std::string& name) const;
   /// Runs a statement prepared with prepare(). Throws PgError.
   PgResult queryPrepared(const std::string& name, const std::vector<std::string>& params = {});
+  /// As queryPrepared(), with the parameters at the indices in `binaryParams` sent in libpq's
+  /// binary format: for a bytea parameter the raw bytes (no hex text twice their size).
+  PgResult queryPrepared(const std::string& name, const std::vector<std::string>& params,
+                         std::span<const std::size_t> binaryParams);
 
   /// False once libpq has seen the connection break.
   bool isOpen() const;
