@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <libpq-fe.h>
+#include <limits>
 
 #include "stacklens/connect/pg_settings.h"
 
@@ -261,6 +262,22 @@ PgResult PgConnection::receive(const std::string& what) {
   // A statement ends with a null result; anything before it after the first is not expected.
   while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);
   return check(first, what.c_str());
+PgResult PgConnection::queryPrepared(const std::string& name, const std::vector<std::string>& params,
+                                     std::span<const std::size_t> binaryParams) {
+  std::vector<const char*> values;
+  std::vector<int> lengths(params.size(), 0), formats(params.size(), 0);
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.c_str());
+  for (const std::size_t i : binaryParams) {
+    if (i >= params.size()) throw std::out_of_range("PgConnection::queryPrepared: binary parameter index");
+    if (params[i].size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw PgError(name + ": parameter " + std::to_string(i + 1) + " is too large", PgError::Kind::kInput);
+    lengths[i] = static_cast<int>(params[i].size());
+    formats[i] = 1;
+  }
+  return check(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), lengths.data(),
+                              formats.data(), 0),
+               name.c_str());
 }
 
 bool PgConnection::isOpen() const {

@@ -199,7 +199,8 @@ void PgStore::saveModel(const core::ModelRecord& model) {
     db.execute("BEGIN");
     if (model.active)
       db.queryPrepared(std::string(detail::kDeactivateModels), {model.service, model.modelType, model.modelId});
-    db.queryPrepared(std::string(detail::kUpsertModel), parameters);
+    const std::size_t binary[] = {detail::kModelBlobParameter};
+    db.queryPrepared(std::string(detail::kUpsertModel), parameters, binary);
     db.execute("COMMIT");
     counters_->transactions.fetch_add(1, std::memory_order_relaxed);
     return 0;

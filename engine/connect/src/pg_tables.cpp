@@ -46,21 +46,6 @@ std::map<std::string, double> numberMapAt(const PgResult& result, int row, int c
   return values;
 }
 
-// Model blobs are hundreds of kilobytes: write into a sized buffer, not character by character
-// (the appends were half of ml-service's CPU time under refits).
-std::string hexOf(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(2 + 2 * bytes.size(), '\0');
-  hex[0] = '\\';
-  hex[1] = 'x';
-  char* out = hex.data() + 2;
-  for (unsigned char byte : bytes) {
-    *out++ = kHex[byte >> 4];
-    *out++ = kHex[byte & 0xF];
-  }
-  return hex;
-}
-
 std::string bytesOfHex(std::string_view text) {
   if (text.substr(0, 2) != "\\x" || text.size() % 2 != 0) throw PgError("bytea value is not in hex format");
   auto nibble = [](char c) -> int {
@@ -525,7 +510,7 @@ std::vector<std::string> modelParameters(const core::ModelRecord& model) {
           std::to_string(model.trainingSamples),
           metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
           hyperparameters.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-          hexOf(model.blob),
+          model.blob,  // sent in binary format (kModelBlobParameter)
           model.active ? "true" : "false"};
 }
 

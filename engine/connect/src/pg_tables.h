@@ -70,8 +70,10 @@ inline constexpr std::string_view kMarkAlertsMaterialized =
 std::span<const Statement> preparedStatements();
 std::span<const BatchTable* const> batchTables();
 
-/// Parameters of kUpsertModel, in order.
+/// Parameters of kUpsertModel, in order; the blob (index kModelBlobParameter) is the raw bytes,
+/// to be sent in binary format.
 std::vector<std::string> modelParameters(const core::ModelRecord& model);
+inline constexpr std::size_t kModelBlobParameter = 8;
 
 core::ServiceMetrics decodeMetrics(const PgResult& result, int row);
 core::AnomalyRecord decodeAnomaly(const PgResult& result, int row);

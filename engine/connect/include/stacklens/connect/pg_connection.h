@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -94,6 +95,10 @@ class PgConnection {
   void prepare(const std::string& name, const std::string& sql, const std::vector<unsigned int>& parameterTypes);
   /// Runs a statement prepared with prepare(). Throws PgError.
   PgResult queryPrepared(const std::string& name, const std::vector<std::string>& params = {});
+  /// As queryPrepared(), with the parameters at the indices in `binaryParams` sent in libpq's
+  /// binary format: for a bytea parameter the raw bytes (no hex text twice their size).
+  PgResult queryPrepared(const std::string& name, const std::vector<std::string>& params,
+                         std::span<const std::size_t> binaryParams);
 
   /// Sends a prepared statement with parameters in PostgreSQL's binary format (of the types
   /// given to prepare()) and returns without waiting, so that several connections work at the
