@@ -30,6 +30,7 @@ struct Fixture {
   std::string adminDsn;
   std::string database;
   std::unique_ptr<connect::PgStore> store;
+  std::unique_ptr<connect::PgStore> serialStore;  // writeConnections = 1: every batch one statement
   std::atomic<std::int64_t> nextAnomaly{0};
 
   Fixture() {
@@ -42,15 +43,19 @@ struct Fixture {
     admin.execute("CREATE DATABASE " + database);
     connect::PgConnection db(adminDsn + " dbname=" + database);
     connect::MigrationRunner().migrate(db);
-    connect::PgSettings settings;
+    // Pool and write-connection settings from the environment (STACKLENS_PG_WRITE_CONNECTIONS ...).
+    connect::PgSettings settings = connect::PgSettings::fromEnvironment();
     settings.dsn = adminDsn + " dbname=" + database;
     store = std::make_unique<connect::PgStore>(settings);
+    settings.writeConnections = 1;
+    serialStore = std::make_unique<connect::PgStore>(settings);
     seedHistory();
   }
 
   ~Fixture() {
     if (!store) return;
     store.reset();
+    serialStore.reset();
     connect::PgConnection admin(adminDsn);
     admin.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
   }
@@ -147,9 +152,12 @@ bool ready(benchmark::State& state) {
   return false;
 }
 
+// Arguments: batch size, and 1 to write each batch as one statement or 0 for the store's
+// default (a batch of 512 rows or more spread over PgSettings::writeConnections connections).
 void BM_WriteAnomalies(benchmark::State& state) {
   if (!ready(state)) return;
   const auto batchSize = static_cast<std::size_t>(state.range(0));
+  connect::PgStore& store = state.range(1) == 1 ? *fixture().serialStore : *fixture().store;
   std::size_t rows = 0;
   double clientCpu = 0;
   const double serverCpuBefore = serverCpuSeconds(fixture().adminDsn, fixture().database);
@@ -158,7 +166,7 @@ void BM_WriteAnomalies(benchmark::State& state) {
     const auto batch = fixture().freshAnomalies(batchSize);
     state.ResumeTiming();
     const double started = processCpuSeconds();
-    rows += fixture().store->writeAnomalies(batch);
+    rows += store.writeAnomalies(batch);
     clientCpu += processCpuSeconds() - started;
   }
   const double serverCpu = serverCpuSeconds(fixture().adminDsn, fixture().database) - serverCpuBefore;
@@ -170,14 +178,17 @@ void BM_WriteAnomalies(benchmark::State& state) {
   state.counters["rows/cpu_s"] = static_cast<double>(rows) / (serverCpu + clientCpu);
 }
 BENCHMARK(BM_WriteAnomalies)
-    ->Arg(100)
-    ->Arg(1000)
-    ->Arg(5000)
+    ->ArgNames({"rows", "serial"})
+    ->Args({100, 0})
+    ->Args({1000, 1})
+    ->Args({1000, 0})
+    ->Args({5000, 1})
+    ->Args({5000, 0})
     ->MinTime(2.0)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// Several writers at once, each on its own pooled connection.
+// Several writers at once, each on its own pooled connection (and each batch one statement).
 void BM_WriteAnomaliesConcurrently(benchmark::State& state) {
   if (!ready(state)) return;
   std::size_t rows = 0;
@@ -185,7 +196,7 @@ void BM_WriteAnomaliesConcurrently(benchmark::State& state) {
     state.PauseTiming();
     const auto batch = fixture().freshAnomalies(1000);
     state.ResumeTiming();
-    rows += fixture().store->writeAnomalies(batch);
+    rows += fixture().serialStore->writeAnomalies(batch);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(rows));
   state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);

@@ -31,7 +31,7 @@ std::vector<core::AnomalyRecord> batchOf(const std::string& writer, int batch, i
   std::vector<core::AnomalyRecord> anomalies;
   for (int i = 0; i < size; ++i) {
     core::AnomalyRecord a;
-    a.service = writer;
+    a.service = writer + "-" + std::to_string(i % 4);  // several services: a batch is split over connections
     a.timestamp = kBase + static_cast<core::EpochSeconds>(batch) * size * 60 + i * 60;
     a.type = core::AnomalyType::kOutlier;
     a.anomalyId = core::makeAnomalyId(a.service, a.timestamp, a.type);
@@ -96,7 +96,7 @@ class TestPgRestart : public QObject {
     std::string firstFailure;
     auto writer = [&](const std::string& name) {
       for (int batch = 0; !stop; ++batch) {
-        const auto anomalies = batchOf(name, batch, 250);
+        const auto anomalies = batchOf(name, batch, 600);
         try {
           store.writeAnomalies(anomalies);
         } catch (const std::exception& e) {

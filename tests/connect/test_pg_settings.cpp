@@ -138,8 +138,15 @@ class TestPgSettings : public QObject {
     settings.poolMax = 3;
     QVERIFY(errorOf([&] { settings.validate(); }).contains("pool size"));
     settings.poolMin = 2;
+    settings.writeConnections = 0;
+    QVERIFY(errorOf([&] { settings.validate(); }).contains("write connections: must be 1..64, got 0"));
+    settings.writeConnections = 2;
     settings.dsn = "host=db bogus_keyword=1";
     QVERIFY(errorOf([&] { settings.validate(); }).contains("bogus_keyword"));
+    {
+      ScopedEnv writers("STACKLENS_PG_WRITE_CONNECTIONS", "4");
+      QCOMPARE(PgSettings::fromEnvironment().writeConnections, 4);
+    }
     ScopedEnv badPool("STACKLENS_PG_POOL_MAX", "ten");
     QVERIFY(errorOf([] { PgSettings::fromEnvironment(); }).contains("STACKLENS_PG_POOL_MAX"));
   }

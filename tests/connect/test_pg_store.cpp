@@ -525,6 +525,55 @@ class TestPgStore : public QObject {
     QCOMPARE(store_->statistics().retries, std::uint64_t{0});
   }
 
+  void largeBatchesAreSplitOverConnectionsByService() {
+    PgSettings s = settings();
+    s.poolMin = 1;
+    s.poolMax = 4;
+    s.writeConnections = 3;
+    PgStore store(s);
+    std::vector<core::AnomalyRecord> batch;
+    for (int i = 0; i < 1200; ++i)
+      batch.push_back(makeAnomaly("svc" + std::to_string(i % 12), kBase + (i / 12) * 600,
+                                  core::kAllAnomalyTypes[static_cast<std::size_t>(i % 2)], 0.5 + (i % 7) * 0.05));
+    QCOMPARE(store.writeAnomalies(batch), std::size_t{1200});
+    const auto parts = store.statistics().transactions;
+    QVERIFY2(parts >= 2 && parts <= 3, qPrintable(QString::number(parts)));  // 12 services over 3 parts
+    QVERIFY(store.pool().openConnections() >= 2);
+    QCOMPARE(scalarOf(*db_, "SELECT count(*) FROM ml_anomalies"), 1200LL);
+
+    // The parts' aggregates add up to what a recompute from the rows gives.
+    const std::string hourly =
+        "SELECT string_agg(concat_ws(':', service, hour_start, total_anomalies, low_count, confidence_sum::numeric(12, "
+        "6)), "
+        "',' ORDER BY service, hour_start) FROM ml_anomaly_stats_hourly";
+    const std::string daily =
+        "SELECT string_agg(concat_ws(':', service, day, total_anomalies, high_count), ',' ORDER BY service, day) "
+        "FROM ml_anomaly_stats_daily";
+    const auto maintainedHourly = db_->queryScalar(hourly);
+    const auto maintainedDaily = db_->queryScalar(daily);
+    db_->execute("SELECT ml_refresh_anomaly_stats(to_timestamp(" + std::to_string(kBase) + "), to_timestamp(" +
+                 std::to_string(kBase + 100 * 600) + "))");
+    QCOMPARE(db_->queryScalar(hourly), maintainedHourly);
+    QCOMPARE(db_->queryScalar(daily), maintainedDaily);
+    QCOMPARE(scalarOf(*db_, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_daily"), 1200LL);
+
+    // A replay of the whole batch, and of a batch overlapping it, writes only what is new.
+    QCOMPARE(store.writeAnomalies(batch), std::size_t{0});
+    for (auto& anomaly : batch) {
+      anomaly.timestamp += 50 * 600;
+      anomaly.anomalyId = core::makeAnomalyId(anomaly.service, anomaly.timestamp, anomaly.type);
+    }
+    QCOMPARE(store.writeAnomalies(batch), std::size_t{600});
+    QCOMPARE(scalarOf(*db_, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_hourly"), 1800LL);
+
+    // A bad record in any part is refused before any part reaches the database.
+    for (auto& anomaly : batch) anomaly.timestamp += 1000 * 600;
+    batch[1111].anomalyScore = -1;
+    const QString error = errorOf([&] { store.writeAnomalies(batch); });
+    QVERIFY2(error.contains("ml_anomalies: record 1111") && error.contains("'anomaly_score'"), qPrintable(error));
+    QCOMPARE(scalarOf(*db_, "SELECT count(*) FROM ml_anomalies"), 1800LL);
+  }
+
   void concurrentWritersShareABoundedPool() {
     PgSettings s = settings();
     s.poolMin = 2;

@@ -44,42 +44,28 @@ constexpr core::EpochSeconds kPostgresEpoch = 946684800;
 constexpr core::EpochSeconds kMinTimestamp = -211813488000 + kPostgresEpoch;
 constexpr core::EpochSeconds kEndTimestamp = 9223371331200 + kPostgresEpoch;
 
-const char* typeName(ColumnType type) {
-  switch (type) {
-    case ColumnType::kBool:
-      return "boolean";
-    case ColumnType::kInt8:
-      return "bigint";
-    case ColumnType::kText:
-      return "text";
-    case ColumnType::kFloat8:
-      return "double precision";
-    case ColumnType::kTimestamptz:
-      return "timestamptz";
-    case ColumnType::kJsonb:
-      return "jsonb";
-  }
-  return "?";
+struct TypeInfo {
+  ColumnType type;
+  unsigned int arrayOid;  // pg_type.typarray of the element type
+  const char* name;
+};
+constexpr TypeInfo kTypes[] = {{ColumnType::kBool, 1000, "boolean"},
+                               {ColumnType::kInt8, 1016, "bigint"},
+                               {ColumnType::kText, 1009, "text"},
+                               {ColumnType::kFloat8, 1022, "double precision"},
+                               {ColumnType::kTimestamptz, 1185, "timestamptz"},
+                               {ColumnType::kJsonb, 3807, "jsonb"}};
+
+const TypeInfo& infoOf(ColumnType type) {
+  for (const TypeInfo& info : kTypes)
+    if (info.type == type) return info;
+  throw PgError("unknown batch column type " + std::to_string(static_cast<unsigned int>(type)));
 }
 
 }  // namespace
 
 unsigned int arrayTypeOf(ColumnType type) {
-  switch (type) {
-    case ColumnType::kBool:
-      return 1000;
-    case ColumnType::kInt8:
-      return 1016;
-    case ColumnType::kText:
-      return 1009;
-    case ColumnType::kFloat8:
-      return 1022;
-    case ColumnType::kTimestamptz:
-      return 1185;
-    case ColumnType::kJsonb:
-      return 3807;
-  }
-  throw PgError("unknown batch column type " + std::to_string(static_cast<unsigned int>(type)));
+  return infoOf(type).arrayOid;
 }
 
 std::string textArrayLiteral(std::span<const std::string> values) {
@@ -125,8 +111,8 @@ std::string& ColumnBatch::next(ColumnType type) {
                   std::to_string(columns_.size()) + " columns (a StackLens bug)");
   Column& column = columns_[column_++];
   if (column.type != type)
-    throw PgError(table_ + ": column " + std::to_string(column_) + " holds " + typeName(column.type) + ", not " +
-                  typeName(type) + " (a StackLens bug)");
+    throw PgError(table_ + ": column " + std::to_string(column_) + " holds " + infoOf(column.type).name + ", not " +
+                  infoOf(type).name + " (a StackLens bug)");
   return column.elements;
 }
 

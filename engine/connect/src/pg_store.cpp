@@ -148,18 +148,24 @@ std::size_t PgStore::merge(const detail::BatchTable& table, const std::vector<st
     std::size_t merged = 0;
     for (std::size_t next = 0; next < parts.size();) {
       // The server runs the parts sent to different connections at the same time.
+      // Every result is collected before the connections go back to the pool, also after a failure.
       std::vector<PgConnection*> busy;
+      std::optional<PgError> failure;
       for (PgConnection* db : connections) {
         if (next == parts.size()) break;
-        db->sendPreparedBinary(statement, parts[next++]);
+        try {
+          db->sendPreparedBinary(statement, parts[next++]);
+        } catch (const PgError& e) {
+          failure = e;
+          break;
+        }
         busy.push_back(db);
       }
-      std::optional<PgError> failure;
       for (PgConnection* db : busy) {
         try {
           merged += static_cast<std::size_t>(db->receive(statement).affectedRows());
           counters_->transactions.fetch_add(1, std::memory_order_relaxed);
-        } catch (const PgError& e) {  // collect every result before the connections go back
+        } catch (const PgError& e) {
           if (!failure) failure = e;
         }
       }
