@@ -64,7 +64,7 @@ class TestMainWindow : public QObject {
 
     QStringList menus;
     for (QAction* action : window.menuBar()->actions()) menus << action->text().remove('&');
-    QCOMPARE(menus, (QStringList{"File", "Edit", "View", "Run", "Help"}));
+    QCOMPARE(menus, (QStringList{"File", "Edit", "View", "Run", "Connection", "Help"}));
 
     QVERIFY(window.statusBar()->currentMessage().contains("no workspace"));
     QCOMPARE(window.activity()->text(), QString("Ready"));

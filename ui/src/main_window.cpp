@@ -20,6 +20,7 @@
 
 #include "stacklens/connect/csv_table.h"
 #include "stacklens/core/version.h"
+#include "stacklens/ui/connected/connected_workbench.h"
 #include "stacklens/ui/explorer/explorer_panel.h"
 #include "stacklens/ui/metric_view/chart_presenter.h"
 #include "stacklens/ui/metric_view/metric_view.h"
@@ -49,6 +50,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), metricView_(new M
   createTuning();
   createBacktest();
   createMenus();
+  connected_ = new ConnectedWorkbench(this);
   statusBar()->showMessage(tr("Ready: no workspace open"));
   resize(1560, 940);
   connect(this, &MainWindow::openWorkspaceRequested, this, &MainWindow::openWorkspace);

@@ -131,6 +131,45 @@ void KafkaConsumer::assign(const std::string& topic, int partitions, std::int64_
   assigned_->store(partitions);
 }
 
+void KafkaConsumer::addPartitions(const std::vector<PartitionStart>& partitions) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+  for (const PartitionStart& p : partitions)
+    rd_kafka_topic_partition_list_add(list, p.topic.c_str(), p.partition)->offset = p.offset;
+  rd_kafka_error_t* error = rd_kafka_incremental_assign(handle_.get(), list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (error != nullptr) {
+    const std::string reason = rd_kafka_error_string(error);
+    rd_kafka_error_destroy(error);
+    throw KafkaError("assigning partitions: " + reason);
+  }
+  assigned_->fetch_add(static_cast<int>(partitions.size()));
+}
+
+int KafkaConsumer::partitionCount(const std::string& topic, std::chrono::milliseconds timeout) {
+  using Topic = std::unique_ptr<rd_kafka_topic_t, decltype(&rd_kafka_topic_destroy)>;
+  const Topic handle(rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr), &rd_kafka_topic_destroy);
+  const rd_kafka_metadata_t* metadata = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(handle_.get(), 0, handle.get(), &metadata, static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw KafkaError("metadata of " + topic + ": " + rd_kafka_err2str(err));
+  int count = 0;
+  if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    count = metadata->topics[0].partition_cnt;
+  rd_kafka_metadata_destroy(metadata);
+  return count;
+}
+
+std::int64_t KafkaConsumer::endOffset(const std::string& topic, int partition, std::chrono::milliseconds timeout) {
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(handle_.get(), topic.c_str(), partition, &low, &high,
+                                                                   static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw KafkaError("end offset of " + topic + " [" + std::to_string(partition) + "]: " + rd_kafka_err2str(err));
+  return high;
+}
+
 std::vector<std::int64_t> KafkaConsumer::committed(const std::string& topic, int partitions,
                                                    std::chrono::milliseconds timeout) {
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);

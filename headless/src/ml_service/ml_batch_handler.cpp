@@ -36,7 +36,8 @@ struct MlBatchHandler::Metrics {
 MlBatchHandler::MlBatchHandler(service::ServiceRuntime& runtime)
     : runtime_(runtime),
       pipeline_(runtime.config().pipelineConfig(), {}, worker_.executor()),
-      metrics_(std::make_unique<Metrics>(runtime.metrics())) {
+      metrics_(std::make_unique<Metrics>(runtime.metrics())),
+      deployed_(runtime.config().postgres, runtime.metrics()) {
   limits_.maxMessageBytes = static_cast<std::size_t>(runtime.config().ml.maxMessageBytes);
 }
 
@@ -105,6 +106,10 @@ void MlBatchHandler::emit(Records& records, service::BatchOutput& out) {
 }
 
 void MlBatchHandler::handle(std::span<const connect::KafkaMessage> batch, service::BatchOutput& out) {
+  if (auto deployed = deployed_.poll()) {  // a batch boundary: swap in the deployed detection settings
+    pipeline_ = core::pipeline::MlPipeline(std::move(*deployed), {}, worker_.executor());
+    seen_.clear();  // each service trains again from its history under the new settings
+  }
   Records records;
   for (const connect::KafkaMessage& message : batch) {
     auto decoded = connect::decodeServiceMetrics(message.value, limits_);

@@ -17,6 +17,7 @@ namespace stacklens::ui {
 class BacktestPanel;
 class BacktestRunner;
 class ChartPresenter;
+class ConnectedWorkbench;
 class ExplorerPanel;
 class MetricView;
 class StatusActivity;
@@ -41,6 +42,8 @@ class MainWindow : public QMainWindow {
   BacktestRunner* fleetDetection() const { return fleetDetection_; }
   BacktestPanel* backtestPanel() const { return backtest_; }
   Workspace* workspace() const { return workspace_.get(); }
+  /// The Connection menu and the Production dock (issue 8).
+  ConnectedWorkbench* connected() const { return connected_; }
 
   QAction* openWorkspaceAction() const { return openWorkspace_; }
   QAction* importAction() const { return import_; }
@@ -119,6 +122,7 @@ class MainWindow : public QMainWindow {
   BacktestRunner* fleetDetection_ = nullptr;
   BacktestPanel* backtest_ = nullptr;
   StatusActivity* activity_ = nullptr;
+  ConnectedWorkbench* connected_ = nullptr;
   std::unique_ptr<Workspace> workspace_;
   QString currentService_;
   int showLastDays_ = 0;

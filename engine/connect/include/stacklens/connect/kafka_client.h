@@ -86,6 +86,25 @@ class KafkaConsumer {
   /// the beginning) without joining the group. Throws KafkaError.
   void assign(const std::string& topic, int partitions, std::int64_t offset = kBeginning);
   static constexpr std::int64_t kBeginning = -2;  ///< RD_KAFKA_OFFSET_BEGINNING
+  static constexpr std::int64_t kEnd = -1;        ///< RD_KAFKA_OFFSET_END: only messages produced from now on
+
+  /// One partition to read and where to start (an offset, kBeginning or kEnd).
+  struct PartitionStart {
+    std::string topic;
+    int partition = 0;
+    std::int64_t offset = kEnd;
+  };
+  /// Instead of subscribing: reads these partitions too, without joining the group; partitions
+  /// already being read continue undisturbed (incremental assignment). Throws KafkaError.
+  void addPartitions(const std::vector<PartitionStart>& partitions);
+
+  /// The number of partitions of `topic` from the cluster's metadata; 0 when the topic does not
+  /// exist (yet). Throws KafkaError when no broker answers within `timeout`.
+  int partitionCount(const std::string& topic, std::chrono::milliseconds timeout);
+
+  /// The offset the next message of the partition will get (its high watermark), asked from
+  /// the partition's leader. Throws KafkaError when it does not answer within `timeout`.
+  std::int64_t endOffset(const std::string& topic, int partition, std::chrono::milliseconds timeout);
 
   /// The group's committed offset of each partition 0..partitions-1 of `topic` (-1: none), asked
   /// from the group coordinator without joining. Throws KafkaError.
