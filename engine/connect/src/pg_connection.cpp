@@ -262,6 +262,8 @@ PgResult PgConnection::receive(const std::string& what) {
   // A statement ends with a null result; anything before it after the first is not expected.
   while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);
   return check(first, what.c_str());
+}
+
 PgResult PgConnection::queryPrepared(const std::string& name, const std::vector<std::string>& params,
                                      std::span<const std::size_t> binaryParams) {
   std::vector<const char*> values;
