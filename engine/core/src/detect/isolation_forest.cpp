@@ -241,31 +241,68 @@ inline std::uint32_t step(const Node* nodes, std::uint32_t idx, const double* ro
 }
 }  // namespace
 
-void IsolationForest::pathLengths(const double* rows, std::size_t stride, std::size_t count, double* out) const {
+namespace {
+// The layout batch scoring walks: 16-byte nodes with absolute child indices, and leaves that loop
+// to themselves (threshold +inf), so a level is one load, one compare and one add. Expanding the
+// compact nodes costs O(nodes), a fraction of a millisecond, and pays for itself over a batch of
+// rows; the model keeps only the 8-byte form (memory across a fleet of forests, see Node).
+struct WalkNode {
+  double threshold;
+  std::int32_t feature;
+  std::int32_t left;
+};
+
+struct WalkForest {
+  std::vector<WalkNode> nodes;
+  std::vector<double> leafValue;  // path length at leaves, 0 elsewhere
+};
+
+WalkForest expandForWalking(const std::vector<IsolationForest::Node>& nodes, int featureBits) {
+  const std::uint32_t mask = (std::uint32_t{1} << featureBits) - 1;
+  WalkForest walk{std::vector<WalkNode>(nodes.size()), std::vector<double>(nodes.size(), 0.0)};
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const auto self = static_cast<std::int32_t>(i);
+    if (nodes[i].link == 0) {
+      walk.nodes[i] = {std::numeric_limits<double>::infinity(), 0, self};
+      walk.leafValue[i] = double{nodes[i].value};
+    } else {
+      walk.nodes[i] = {double{nodes[i].value}, static_cast<std::int32_t>(nodes[i].link & mask),
+                       self + static_cast<std::int32_t>(nodes[i].link >> featureBits)};
+    }
+  }
+  return walk;
+}
+
+// Sum over the trees of the path lengths of `count` rows starting at `rows` (row stride `stride`).
+void pathLengthSums(const WalkForest& walk, std::span<const std::int32_t> treeOffsets, int maxDepth,
+                    const double* rows, std::size_t stride, std::size_t count, double* out) {
   // Rows are taken in tiles that stay in L1 while every tree walks them; within a tile, eight
   // rows walk a tree together so that their eight independent chains of loads overlap.
   constexpr std::size_t kBlock = 8, kTile = 256;
-  const Node* nodes = nodes_.data();
-  const int shift = featureBits_;
-  const std::uint32_t mask = (std::uint32_t{1} << shift) - 1;
+  const WalkNode* nodes = walk.nodes.data();
+  const double* leaf = walk.leafValue.data();
   for (std::size_t tile = 0; tile < count; tile += kTile) {
     const std::size_t tileRows = std::min(kTile, count - tile);
     double sum[kTile] = {};
-    for (std::int32_t base : treeOffsets_) {
+    for (std::int32_t base : treeOffsets) {
       for (std::size_t start = 0; start < tileRows; start += kBlock) {
         const std::size_t b = std::min(kBlock, tileRows - start);
         const double* row[kBlock];
         for (std::size_t j = 0; j < kBlock; ++j) row[j] = rows + (tile + start + std::min(j, b - 1)) * stride;
-        std::uint32_t idx[kBlock];
-        for (std::size_t j = 0; j < kBlock; ++j) idx[j] = static_cast<std::uint32_t>(base);
-        for (int level = 0; level < maxDepth_; ++level)
-          for (std::size_t j = 0; j < kBlock; ++j) idx[j] = step(nodes, idx[j], row[j], shift, mask);
-        for (std::size_t j = 0; j < b; ++j) sum[start + j] += double{nodes[idx[j]].value};
+        std::int32_t idx[kBlock];
+        for (std::size_t j = 0; j < kBlock; ++j) idx[j] = base;
+        for (int level = 0; level < maxDepth; ++level)
+          for (std::size_t j = 0; j < kBlock; ++j) {
+            const WalkNode& node = nodes[idx[j]];
+            idx[j] = node.left + static_cast<std::int32_t>(row[j][node.feature] > node.threshold);
+          }
+        for (std::size_t j = 0; j < b; ++j) sum[start + j] += leaf[idx[j]];
       }
     }
     std::copy_n(sum, tileRows, out + tile);
   }
 }
+}  // namespace
 
 double IsolationForest::score(std::span<const double> sample) const {
   if (sample.size() != features_)
@@ -298,8 +335,10 @@ std::vector<double> IsolationForest::scores(const Matrix& x, int threads) const 
                                 std::to_string(x.cols()));
   const auto n = static_cast<std::size_t>(x.rows());
   std::vector<double> out(n);
+  const WalkForest walk = expandForWalking(nodes_, featureBits_);
   internal::parallelChunks(n, threads, 512, [&](std::size_t begin, std::size_t end) {
-    pathLengths(x.data() + begin * features_, features_, end - begin, out.data() + begin);
+    pathLengthSums(walk, treeOffsets_, maxDepth_, x.data() + begin * features_, features_, end - begin,
+                   out.data() + begin);
   });
   const double trees = static_cast<double>(treeOffsets_.size());
   for (double& v : out) v = std::exp2(-(v / trees) / normaliser_);

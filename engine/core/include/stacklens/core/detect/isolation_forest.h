@@ -106,9 +106,6 @@ class IsolationForest {
   };
 
  private:
-  /// Mean path length over the trees for `count` samples starting at `rows` (row stride `stride`).
-  void pathLengths(const double* rows, std::size_t stride, std::size_t count, double* out) const;
-
   IsolationForestParams params_;
   std::size_t features_ = 0;
   int sampleSize_ = 0;
