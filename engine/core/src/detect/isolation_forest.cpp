@@ -276,9 +276,10 @@ WalkForest expandForWalking(const std::vector<IsolationForest::Node>& nodes, int
 // Sum over the trees of the path lengths of `count` rows starting at `rows` (row stride `stride`).
 void pathLengthSums(const WalkForest& walk, std::span<const std::int32_t> treeOffsets, int maxDepth,
                     const double* rows, std::size_t stride, std::size_t count, double* out) {
-  // Rows are taken in tiles that stay in L1 while every tree walks them; within a tile, eight
-  // rows walk a tree together so that their eight independent chains of loads overlap.
-  constexpr std::size_t kBlock = 8, kTile = 256;
+  // Rows are taken in tiles that stay in L1 while every tree walks them; within a tile, sixteen
+  // rows walk a tree together so that their independent chains of loads overlap (measured: 16
+  // beats 8 and 12 by ~8 % here).
+  constexpr std::size_t kBlock = 16, kTile = 256;
   const WalkNode* nodes = walk.nodes.data();
   const double* leaf = walk.leafValue.data();
   for (std::size_t tile = 0; tile < count; tile += kTile) {
