@@ -63,9 +63,8 @@ forecast::BreachPrediction predictThresholdBreach(const forecast::ArimaModel& mo
 }
 
 double metricValue(const ServiceMetrics& sample, std::string_view metric) {
-  const auto it = std::find(kFeatureNames.begin(), kFeatureNames.end(), metric);
-  if (it == kFeatureNames.end()) return std::nan("");
-  return sample.features()[static_cast<std::size_t>(it - kFeatureNames.begin())];
+  const auto index = featureIndex(metric);
+  return index ? sample.features()[*index] : std::nan("");
 }
 
 void ForecastScore::add(const ForecastScore& o) {

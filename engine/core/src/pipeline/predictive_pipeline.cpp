@@ -20,12 +20,6 @@ constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 constexpr std::string_view kThresholdBreach = "threshold_breach";
 constexpr std::string_view kCapacityExhaustion = "capacity_exhaustion";
 
-std::optional<std::size_t> featureIndex(std::string_view name) {
-  for (std::size_t i = 0; i < kFeatureCount; ++i)
-    if (kFeatureNames[i] == name) return i;
-  return std::nullopt;
-}
-
 std::string number(double v, int digits = 3) {
   char buffer[40];
   std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);

@@ -22,6 +22,13 @@ inline constexpr std::array<std::string_view, kFeatureCount> kFeatureNames = {
     "error_rate",      "latency_p99_ms", "latency_p95_ms", "latency_mean_ms",
     "unique_users",    "unique_ips",     "risk_score",     "total_requests"};
 
+/// The position of a feature in kFeatureNames; nullopt for a name that is not one of them.
+constexpr std::optional<std::size_t> featureIndex(std::string_view name) {
+  for (std::size_t i = 0; i < kFeatureCount; ++i)
+    if (kFeatureNames[i] == name) return i;
+  return std::nullopt;
+}
+
 using FeatureVector = std::array<double, kFeatureCount>;
 
 /// One message of `analytics-alerts` / one row of `analytics_metrics_1hour` (the original's
