@@ -336,6 +336,13 @@ std::vector<double> IsolationForest::scores(const Matrix& x, int threads) const 
                                 std::to_string(x.cols()));
   const auto n = static_cast<std::size_t>(x.rows());
   std::vector<double> out(n);
+  // Expanding the forest costs about as much as walking it for a few dozen rows: small batches
+  // (a service's refit window, a backtest step) walk the compact nodes, with the same sums.
+  constexpr std::size_t kRowsWorthExpanding = 256;
+  if (n < kRowsWorthExpanding) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = score({x.data() + i * features_, features_});
+    return out;
+  }
   const WalkForest walk = expandForWalking(nodes_, featureBits_);
   internal::parallelChunks(n, threads, 512, [&](std::size_t begin, std::size_t end) {
     pathLengthSums(walk, treeOffsets_, maxDepth_, x.data() + begin * features_, features_, end - begin,
