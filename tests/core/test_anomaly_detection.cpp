@@ -1,8 +1,10 @@
 // The original's TestAnomalyDetection (scaler + isolation forest), plus reference tests against
 // scikit-learn 1.2.1 (fixtures from tests/data/detect/generate_reference.py).
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include <QtTest>
 
@@ -310,6 +312,60 @@ class TestAnomalyDetection : public QObject {
     // The last node's child index (a leaf's, pointing to itself), just before the path lengths.
     damaged[v1.size() - 8 * forest.nodeCount() - 12] ^= 0x40;
     QVERIFY_THROWS_EXCEPTION(ModelFormatError, IsolationForest::deserialize(damaged));
+  }
+
+  void batchScoresEqualOneByOne() {
+    // Batch scoring walks an expanded copy of the forest and compares integer keys of the values
+    // rounded up to float. Every row must get exactly the score of the one-row walk over the
+    // compact nodes: at a threshold, one double either side of it, and at ±0, denormals, huge
+    // values, ±inf and NaN, also against thresholds set to such values.
+    constexpr float kFloatSpecials[] = {0.0f,
+                                        -0.0f,
+                                        std::numeric_limits<float>::denorm_min(),
+                                        -std::numeric_limits<float>::denorm_min(),
+                                        std::numeric_limits<float>::max(),
+                                        -std::numeric_limits<float>::max(),
+                                        std::numeric_limits<float>::infinity(),
+                                        -std::numeric_limits<float>::infinity(),
+                                        std::numeric_limits<float>::quiet_NaN()};
+    IsolationForestParams p;
+    p.trees = 20;
+    p.seed = 5;
+    std::string blob = IsolationForest::fit(normalTraining(400, 3), p).serialize();
+    // The blob ends with the nodes, 8 bytes each: the float value, then the link (0 for a leaf).
+    const std::size_t nodeCount = IsolationForest::deserialize(blob).nodeCount();
+    std::vector<double> values = {0.0, -0.0, 5e-324, -5e-324, 1e-40, -1e-40, 1e300, -1e300,
+                                  std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                                  std::numeric_limits<double>::quiet_NaN()};
+    for (std::size_t i = 0, internal = 0; i < nodeCount; ++i) {
+      char* node = blob.data() + blob.size() - 8 * (nodeCount - i);
+      std::uint32_t link = 0;
+      std::memcpy(&link, node + 4, 4);
+      if (link == 0) continue;
+      float threshold = 0;
+      if (internal++ % 5 == 0) {
+        threshold = kFloatSpecials[(internal / 5) % std::size(kFloatSpecials)];
+        std::memcpy(node, &threshold, 4);
+      } else {
+        std::memcpy(&threshold, node, 4);
+      }
+      const double t = threshold;
+      values.insert(values.end(), {t, std::nextafter(t, -INFINITY), std::nextafter(t, INFINITY)});
+    }
+    const IsolationForest forest = IsolationForest::deserialize(blob);
+    const auto features = static_cast<Eigen::Index>(forest.features());
+    const auto rows = static_cast<Eigen::Index>(std::max<std::size_t>(600, values.size()));
+    Matrix probes(rows, features);
+    for (Eigen::Index r = 0; r < rows; ++r)
+      for (Eigen::Index c = 0; c < features; ++c)
+        probes(r, c) = values[static_cast<std::size_t>(r * 7 + c * 13) % values.size()];
+    const std::vector<double> batch = forest.scores(probes);
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      const double one = forest.score(std::span<const double>(probes.row(r).data(), forest.features()));
+      QVERIFY2(batch[static_cast<std::size_t>(r)] == one,
+               qPrintable(QString("row %1: %2 vs %3").arg(r).arg(batch[static_cast<std::size_t>(r)], 0, 'g', 17)
+                              .arg(one, 0, 'g', 17)));
+    }
   }
 
   void constantFeaturesAndTinyData() {

@@ -7,6 +7,7 @@
 #include <numbers>
 
 #include "detect/byte_stream.h"
+#include "detect/forest_walk.h"
 #include "detect/parallel.h"
 #include "detect/random.h"
 #include "detect/statistics.h"
@@ -46,8 +47,11 @@ struct Tree {
   int depth = 0;
 };
 
+// Grows one tree on its sample, held column by column (the rows are local indices into it), so
+// that the scans of a node's rows stay in a few kilobytes instead of striding over the data.
 struct TreeBuilder {
-  const Matrix& x;
+  const double* sample;  // feature f of sample row i at sample[f * sampleSize + i]
+  std::size_t sampleSize;
   int maxDepth;
   int featureBits;
   internal::Random rng;
@@ -73,12 +77,23 @@ struct TreeBuilder {
     for (std::size_t k = 0; k < d; ++k) {
       std::swap(features[k], features[k + rng.below(d - k)]);
       const std::int32_t f = features[k];
-      double lo = x(rows[begin], f), hi = lo;
-      for (std::size_t i = begin + 1; i < end; ++i) {
-        const double v = x(rows[i], f);
+      const double* column = sample + static_cast<std::size_t>(f) * sampleSize;
+      // Two chains of min/max halve the dependent latency; the result does not depend on order.
+      double lo = column[rows[begin]], hi = lo, lo2 = lo, hi2 = lo;
+      std::size_t i = begin + 1;
+      for (; i + 1 < end; i += 2) {
+        const double v = column[rows[i]], w = column[rows[i + 1]];
         lo = std::min(lo, v);
         hi = std::max(hi, v);
+        lo2 = std::min(lo2, w);
+        hi2 = std::max(hi2, w);
       }
+      if (i < end) {
+        lo = std::min(lo, column[rows[i]]);
+        hi = std::max(hi, column[rows[i]]);
+      }
+      lo = std::min(lo, lo2);
+      hi = std::max(hi, hi2);
       if (hi <= lo + kFeatureThreshold) continue;
       double t = lo + rng.uniform() * (hi - lo);
       if (t >= hi) t = lo;  // rounding can reach hi; scikit-learn does the same
@@ -91,7 +106,25 @@ struct TreeBuilder {
     return false;
   }
 
-  Tree build(std::vector<std::int32_t> rows) {
+  // Moves the rows of [begin, end) with value ≤ threshold to the front and returns where the rest
+  // starts. Branch-free (a coin flip per row on random data); the order within each side does not
+  // matter, since a tree depends only on which rows reach each node.
+  std::size_t partition(std::vector<std::int32_t>& rows, std::size_t begin, std::size_t end, std::int32_t feature,
+                        float threshold) const {
+    const double* column = sample + static_cast<std::size_t>(feature) * sampleSize;
+    std::size_t mid = begin;
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::int32_t r = rows[i];
+      rows[i] = rows[mid];
+      rows[mid] = r;
+      mid += static_cast<std::size_t>(column[r] <= double{threshold});
+    }
+    return mid;
+  }
+
+  Tree build() {
+    std::vector<std::int32_t> rows(sampleSize);
+    for (std::size_t i = 0; i < sampleSize; ++i) rows[i] = static_cast<std::int32_t>(i);
     tree.nodes.assign(1, {});
     std::vector<Pending> stack{{0, 0, rows.size(), 0}};
     while (!stack.empty()) {
@@ -103,11 +136,7 @@ struct TreeBuilder {
         makeLeaf(p.node, p.end - p.begin, p.depth);
         continue;
       }
-      const auto mid =
-          static_cast<std::size_t>(std::partition(rows.begin() + static_cast<std::ptrdiff_t>(p.begin),
-                                                  rows.begin() + static_cast<std::ptrdiff_t>(p.end),
-                                                  [&](std::int32_t r) { return x(r, feature) <= double{threshold}; }) -
-                                   rows.begin());
+      const std::size_t mid = partition(rows, p.begin, p.end, feature, threshold);
       const auto left = static_cast<std::int32_t>(tree.nodes.size());
       tree.nodes.resize(tree.nodes.size() + 2);
       const auto offset = static_cast<std::uint32_t>(left - p.node);
@@ -194,11 +223,15 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
     for (std::size_t i = 0; i < n; ++i) indices[i] = static_cast<std::int32_t>(i);
     std::vector<std::int32_t> features(forest.features_);
     for (std::size_t f = 0; f < features.size(); ++f) features[f] = static_cast<std::int32_t>(f);
+    std::vector<double> sample(psi * forest.features_);
     for (std::size_t t = begin; t < end; ++t) {
       internal::Random rng(internal::splitMix64(params.seed) ^ (0x9E3779B97F4A7C15ULL * (t + 1)));
-      auto rows = drawSample(indices, psi, rng);
-      TreeBuilder builder{x, maxDepth, forest.featureBits_, rng, features, {}};
-      built[t] = builder.build(std::move(rows));
+      const std::vector<std::int32_t> rows = drawSample(indices, psi, rng);
+      for (std::size_t i = 0; i < psi; ++i)
+        for (std::size_t f = 0; f < forest.features_; ++f)
+          sample[f * psi + i] = x(rows[i], static_cast<Eigen::Index>(f));
+      TreeBuilder builder{sample.data(), psi, maxDepth, forest.featureBits_, rng, features, {}};
+      built[t] = builder.build();
     }
   });
 
@@ -241,70 +274,6 @@ inline std::uint32_t step(const Node* nodes, std::uint32_t idx, const double* ro
 }
 }  // namespace
 
-namespace {
-// The layout batch scoring walks: 16-byte nodes with absolute child indices, and leaves that loop
-// to themselves (threshold +inf), so a level is one load, one compare and one add. Expanding the
-// compact nodes costs O(nodes), a fraction of a millisecond, and pays for itself over a batch of
-// rows; the model keeps only the 8-byte form (memory across a fleet of forests, see Node).
-struct WalkNode {
-  double threshold;
-  std::int32_t feature;
-  std::int32_t left;
-};
-
-struct WalkForest {
-  std::vector<WalkNode> nodes;
-  std::vector<double> leafValue;  // path length at leaves, 0 elsewhere
-};
-
-WalkForest expandForWalking(const std::vector<IsolationForest::Node>& nodes, int featureBits) {
-  const std::uint32_t mask = (std::uint32_t{1} << featureBits) - 1;
-  WalkForest walk{std::vector<WalkNode>(nodes.size()), std::vector<double>(nodes.size(), 0.0)};
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    const auto self = static_cast<std::int32_t>(i);
-    if (nodes[i].link == 0) {
-      walk.nodes[i] = {std::numeric_limits<double>::infinity(), 0, self};
-      walk.leafValue[i] = double{nodes[i].value};
-    } else {
-      walk.nodes[i] = {double{nodes[i].value}, static_cast<std::int32_t>(nodes[i].link & mask),
-                       self + static_cast<std::int32_t>(nodes[i].link >> featureBits)};
-    }
-  }
-  return walk;
-}
-
-// Sum over the trees of the path lengths of `count` rows starting at `rows` (row stride `stride`).
-void pathLengthSums(const WalkForest& walk, std::span<const std::int32_t> treeOffsets, int maxDepth,
-                    const double* rows, std::size_t stride, std::size_t count, double* out) {
-  // Rows are taken in tiles that stay in L1 while every tree walks them; within a tile, sixteen
-  // rows walk a tree together so that their independent chains of loads overlap (measured: 16
-  // beats 8 and 12 by ~8 % here).
-  constexpr std::size_t kBlock = 16, kTile = 256;
-  const WalkNode* nodes = walk.nodes.data();
-  const double* leaf = walk.leafValue.data();
-  for (std::size_t tile = 0; tile < count; tile += kTile) {
-    const std::size_t tileRows = std::min(kTile, count - tile);
-    double sum[kTile] = {};
-    for (std::int32_t base : treeOffsets) {
-      for (std::size_t start = 0; start < tileRows; start += kBlock) {
-        const std::size_t b = std::min(kBlock, tileRows - start);
-        const double* row[kBlock];
-        for (std::size_t j = 0; j < kBlock; ++j) row[j] = rows + (tile + start + std::min(j, b - 1)) * stride;
-        std::int32_t idx[kBlock];
-        for (std::size_t j = 0; j < kBlock; ++j) idx[j] = base;
-        for (int level = 0; level < maxDepth; ++level)
-          for (std::size_t j = 0; j < kBlock; ++j) {
-            const WalkNode& node = nodes[idx[j]];
-            idx[j] = node.left + static_cast<std::int32_t>(row[j][node.feature] > node.threshold);
-          }
-        for (std::size_t j = 0; j < b; ++j) sum[start + j] += leaf[idx[j]];
-      }
-    }
-    std::copy_n(sum, tileRows, out + tile);
-  }
-}
-}  // namespace
-
 double IsolationForest::score(std::span<const double> sample) const {
   if (sample.size() != features_)
     throw std::invalid_argument("IsolationForest: expected " + std::to_string(features_) + " features, got " +
@@ -339,14 +308,14 @@ std::vector<double> IsolationForest::scores(const Matrix& x, int threads) const 
   // Expanding the forest costs about as much as walking it for a few dozen rows: small batches
   // (a service's refit window, a backtest step) walk the compact nodes, with the same sums.
   constexpr std::size_t kRowsWorthExpanding = 256;
-  if (n < kRowsWorthExpanding) {
+  const internal::CompactTrees compact{nodes_, treeOffsets_, maxDepth_, featureBits_};
+  if (n < kRowsWorthExpanding || !internal::completeLayoutSuits(compact)) {
     for (std::size_t i = 0; i < n; ++i) out[i] = score({x.data() + i * features_, features_});
     return out;
   }
-  const WalkForest walk = expandForWalking(nodes_, featureBits_);
   internal::parallelChunks(n, threads, 512, [&](std::size_t begin, std::size_t end) {
-    pathLengthSums(walk, treeOffsets_, maxDepth_, x.data() + begin * features_, features_, end - begin,
-                   out.data() + begin);
+    internal::completePathLengthSums(compact, x.data() + begin * features_, features_, end - begin,
+                                     out.data() + begin);
   });
   const double trees = static_cast<double>(treeOffsets_.size());
   for (double& v : out) v = std::exp2(-(v / trees) / normaliser_);
