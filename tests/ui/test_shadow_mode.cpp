@@ -1,10 +1,16 @@
 // Shadow mode: the local engine with the tuned settings on the live stream, side by side with
-// what production published: the comparison itself. (End to end through the mock cluster is not
-// reliable yet: see docs/CONNECTED.md.)
+// what production published: the comparison itself, and end to end with a real ml-service on the
+// harness's mock cluster and PostgreSQL, the stream produced by `stacklens simulate`.
 #include <QtTest>
 #include <set>
 
 #include "kafka_test_helpers.h"
+#include "live_test_support.h"
+#include "ml_service_fixture.h"
+#include "pg_test_helpers.h"
+#include "scratch_database.h"
+#include "stacklens/connect/pg_connection.h"
+#include "stacklens/connect/pg_migrations.h"
 #include "stacklens/connect/kafka_client.h"
 #include "stacklens/connect/message_codec.h"
 #include "stacklens/core/sim/fleet_simulator.h"
@@ -55,9 +61,9 @@ struct Expected {
   std::size_t total() const { return localOnly.size() + productionOnly.size() + differ.size(); }
 };
 
-Expected expectedDisagreements(const std::vector<core::ServiceMetrics>& samples) {
-  const auto local = run(config(core::detect::ConsensusRule::kAny), samples);
-  const auto production = run(config(core::detect::ConsensusRule::kUnanimous), samples);
+using Flagged = std::map<std::pair<std::string, core::EpochSeconds>, core::AnomalyRecord>;
+
+Expected setDifference(const Flagged& local, const Flagged& production) {
   Expected e;
   for (const auto& [key, a] : local) {
     const auto p = production.find(key);
@@ -69,6 +75,41 @@ Expected expectedDisagreements(const std::vector<core::ServiceMetrics>& samples)
   for (const auto& [key, a] : production)
     if (!local.contains(key)) e.productionOnly.insert(key);
   return e;
+}
+
+Expected expectedDisagreements(const std::vector<core::ServiceMetrics>& samples) {
+  return setDifference(run(config(core::detect::ConsensusRule::kAny), samples),
+                       run(config(core::detect::ConsensusRule::kUnanimous), samples));
+}
+
+Expected reported(const std::vector<ShadowRow>& disagreements) {
+  Expected got;
+  for (const ShadowRow& row : disagreements) {
+    const auto key = std::make_pair(row.service, row.timestamp);
+    switch (row.verdict()) {
+      case Verdict::kLocalOnly: got.localOnly.insert(key); break;
+      case Verdict::kProductionOnly: got.productionOnly.insert(key); break;
+      case Verdict::kDiffer: got.differ.insert(key); break;
+      case Verdict::kAgree: break;
+    }
+  }
+  return got;
+}
+
+// What production (the ml-service under test) wrote to ml_anomalies, by (service, window).
+Flagged productionAnomalies(stacklens::connect::PgConnection& db) {
+  Flagged out;
+  const auto rows = db.query(
+      "SELECT service, extract(epoch FROM \"timestamp\")::bigint, anomaly_type, severity FROM ml_anomalies");
+  for (int r = 0; r < rows.rows(); ++r) {
+    core::AnomalyRecord a;
+    a.service = rows.text(r, 0);
+    a.timestamp = rows.toInt64(r, 1);
+    a.type = *core::anomalyTypeFromString(rows.text(r, 2));
+    a.severity = *core::severityFromString(rows.text(r, 3));
+    out[{a.service, a.timestamp}] = a;
+  }
+  return out;
 }
 
 }  // namespace
@@ -83,16 +124,8 @@ class TestShadowMode : public QObject {
     ShadowMode shadow(config(core::detect::ConsensusRule::kAny));
     for (const auto& s : samples) QVERIFY(shadow.addInput(s));
     for (const auto& [key, a] : run(config(core::detect::ConsensusRule::kUnanimous), samples)) shadow.addProduction(a);
-    Expected got;
-    for (const ShadowRow& row : shadow.disagreements()) {
-      const auto key = std::make_pair(row.service, row.timestamp);
-      switch (row.verdict()) {
-        case Verdict::kLocalOnly: got.localOnly.insert(key); break;
-        case Verdict::kProductionOnly: got.productionOnly.insert(key); break;
-        case Verdict::kDiffer: got.differ.insert(key); break;
-        case Verdict::kAgree: QFAIL("an agreeing row among the disagreements");
-      }
-    }
+    for (const ShadowRow& row : shadow.disagreements()) QVERIFY(row.verdict() != Verdict::kAgree);
+    const Expected got = reported(shadow.disagreements());
     QCOMPARE(got.localOnly, expected.localOnly);
     QCOMPARE(got.productionOnly, expected.productionOnly);
     QCOMPARE(got.differ, expected.differ);
@@ -107,6 +140,91 @@ class TestShadowMode : public QObject {
     for (const auto& [key, a] : run(config(core::detect::ConsensusRule::kMajority), samples)) shadow.addProduction(a);
     QVERIFY(!shadow.rows().empty());
     QCOMPARE(shadow.disagreements().size(), std::size_t(0));
+  }
+
+  // End to end: a real ml-service (production, default settings) consumes the stream that
+  // `stacklens simulate` produces to the mock cluster; the live tail feeds its input and its
+  // ml-anomalies to two shadow panels. With production's own settings the local engine agrees on
+  // every window; with "any" instead of "majority" the panel reports exactly the windows where
+  // the two runs differ (production's side read back from ml_anomalies).
+  void endToEndAgainstARealMlService() {
+    STACKLENS_REQUIRE_POSTGRES();
+    STACKLENS_REQUIRE_KAFKA();
+    stacklens::test::ScratchDatabase scratch(stacklens::test::postgresDsn().toStdString(), "shadow");
+    stacklens::connect::PgConnection db(scratch.dsn());
+    stacklens::connect::MigrationRunner().migrate(db);  // an empty history: both sides warm up from the stream
+    stacklens::test::MlServiceProcess::Settings settings;
+    settings.bootstrap = stacklens::test::kafkaBootstrap().toStdString();
+    settings.dsn = scratch.dsn();
+    settings.group = stacklens::test::uniqueName("shadow-group");
+    settings.inputTopic = stacklens::test::uniqueName("shadow-in");
+    settings.anomaliesTopic = stacklens::test::uniqueName("shadow-anomalies");
+    settings.patternsTopic = stacklens::test::uniqueName("shadow-patterns");
+    settings.deadLetterTopic = stacklens::test::uniqueName("shadow-dlq");
+    stacklens::test::MlServiceProcess service(settings);
+    const core::pipeline::MlPipelineConfig production = service.config().pipelineConfig();
+    core::pipeline::MlPipelineConfig tuned = production;
+    tuned.consensus.rule = core::detect::ConsensusRule::kAny;
+
+    ShadowPanel same([&] { return production; });
+    ShadowPanel different([&] { return tuned; });
+    LiveTail tail;
+    stacklens::test::TailRecorder recorder(&tail);
+    for (ShadowPanel* panel : {&same, &different}) {
+      panel->setTopics(QString::fromStdString(settings.inputTopic), QString::fromStdString(settings.anomaliesTopic));
+      panel->setActive(true);
+      connect(&tail, &LiveTail::messagesArrived, panel, &ShadowPanel::onMessages);
+    }
+    KafkaProfile profile;
+    profile.bootstrapServers = stacklens::test::kafkaBootstrap();
+    tail.start(profile, {}, {QString::fromStdString(settings.inputTopic), QString::fromStdString(settings.anomaliesTopic)});
+    QVERIFY(QTest::qWaitFor([&] { return tail.isReady(); }, 20000));
+    QVERIFY2(service.start(), qPrintable(service.log()));
+
+    constexpr int kServices = 2, kHours = 24 * 8, kMessages = kServices * kHours;
+    QString log;
+    QCOMPARE(stacklens::test::simulateToKafka(stacklens::test::kafkaBootstrap(),
+                                              QString::fromStdString(settings.inputTopic),
+                                              {"--services", QString::number(kServices), "--hours", QString::number(kHours),
+                                               "--seed", "11", "--incident-rate", "6", "--quiet-hours", "120"},
+                                              &log),
+             0);
+    QVERIFY2(QTest::qWaitFor([&] { return service.metric("stacklens_messages_in_total") >= kMessages; }, 90000),
+             qPrintable(service.log()));
+    const long long published = stacklens::test::scalarOf(db, "SELECT count(*) FROM ml_anomalies");
+    QVERIFY2(published > 0, qPrintable(service.log()));
+    const QString inputTopic = QString::fromStdString(settings.inputTopic);
+    const QString anomaliesTopic = QString::fromStdString(settings.anomaliesTopic);
+    QVERIFY2(QTest::qWaitFor([&] { return recorder.count(inputTopic) >= kMessages &&
+                                          recorder.count(anomaliesTopic) >= published; }, 30000),
+             qPrintable(QStringLiteral("tail: %1 of %2 inputs, %3 of %4 anomalies")
+                            .arg(recorder.count(inputTopic)).arg(kMessages)
+                            .arg(recorder.count(anomaliesTopic)).arg(published)));
+    QCOMPARE(same.shadow()->inputs(), kMessages);
+
+    // Same settings: every window either side flagged, flagged alike.
+    QCOMPARE(int(same.shadow()->rows().size()), int(published));
+    QCOMPARE(same.shadow()->disagreements().size(), std::size_t(0));
+    QCOMPARE(same.model()->rowCount(), 0);
+
+    // Tuned settings: the disagreements are the set difference of the tuned engine's run over the
+    // messages and what production wrote.
+    std::vector<core::ServiceMetrics> stream;
+    for (const auto& [key, messages] : recorder.byPartition())
+      if (key.first == inputTopic)
+        for (const TailMessage& m : messages)
+          stream.push_back(*stacklens::connect::decodeServiceMetrics(std::string_view(m.value.constData(), m.value.size())).value);
+    std::stable_sort(stream.begin(), stream.end(), [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; });
+    const Expected expected = setDifference(run(tuned, stream), productionAnomalies(db));
+    QVERIFY(expected.total() > 0);
+    const Expected got = reported(different.shadow()->disagreements());
+    QCOMPARE(got.localOnly, expected.localOnly);
+    QCOMPARE(got.productionOnly, expected.productionOnly);
+    QCOMPARE(got.differ, expected.differ);
+    QCOMPARE(different.model()->rowCount(), int(expected.total()));
+    tail.stop();
+    service.terminate();
+    QCOMPARE(service.waitExit(), 0);
   }
 };
 

@@ -107,7 +107,7 @@ void MlBatchHandler::emit(Records& records, service::BatchOutput& out) {
 
 void MlBatchHandler::handle(std::span<const connect::KafkaMessage> batch, service::BatchOutput& out) {
   if (auto deployed = deployed_.poll()) {  // a batch boundary: swap in the deployed detection settings
-    pipeline_ = core::pipeline::MlPipeline(std::move(*deployed), {}, worker_.executor());
+    pipeline_ = core::pipeline::MlPipeline(deployed->pipelineConfig(), {}, worker_.executor());
     seen_.clear();  // each service trains again from its history under the new settings
   }
   Records records;
