@@ -11,6 +11,10 @@
 #include "scratch_database.h"
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/connect/pg_migrations.h"
+#include "stacklens/connect/pg_store.h"
+#include "connected_test_support.h"
+#include "stacklens/ui/connected/pg_session.h"
+#include "stacklens/ui/connected/shadow_history.h"
 #include "stacklens/connect/kafka_client.h"
 #include "stacklens/connect/message_codec.h"
 #include "stacklens/core/sim/fleet_simulator.h"
@@ -46,13 +50,20 @@ core::pipeline::MlPipelineConfig config(core::detect::ConsensusRule rule) {
   return c;
 }
 
-// What a pipeline with `c` flags on the stream, by (service, window).
+using History = std::function<std::vector<core::ServiceMetrics>(const std::string& service, core::EpochSeconds end)>;
+
+// What a pipeline with `c` flags on the stream, by (service, window); with `history`, each
+// service trains on it first, as ml-service does.
 std::map<std::pair<std::string, core::EpochSeconds>, core::AnomalyRecord> run(const core::pipeline::MlPipelineConfig& c,
-                                                                              const std::vector<core::ServiceMetrics>& samples) {
+                                                                              const std::vector<core::ServiceMetrics>& samples,
+                                                                              const History& history = {}) {
   core::pipeline::MlPipeline pipeline(c);
+  std::set<std::string> seen;
   std::map<std::pair<std::string, core::EpochSeconds>, core::AnomalyRecord> out;
-  for (const auto& s : samples)
+  for (const auto& s : samples) {
+    if (history && seen.insert(s.service).second) pipeline.train(s.service, history(s.service, s.timestamp - 1));
     for (auto& a : pipeline.process(s).anomalies) out[{a.service, a.timestamp}] = a;
+  }
   return out;
 }
 
@@ -142,17 +153,20 @@ class TestShadowMode : public QObject {
     QCOMPARE(shadow.disagreements().size(), std::size_t(0));
   }
 
-  // End to end: a real ml-service (production, default settings) consumes the stream that
-  // `stacklens simulate` produces to the mock cluster; the live tail feeds its input and its
-  // ml-anomalies to two shadow panels. With production's own settings the local engine agrees on
-  // every window; with "any" instead of "majority" the panel reports exactly the windows where
-  // the two runs differ (production's side read back from ml_anomalies).
+  // End to end: `stacklens simulate` writes eight days of history to analytics_metrics_1hour and
+  // streams four more to the mock cluster; a real ml-service (production, default settings)
+  // trains on the history and consumes the stream; the live tail feeds its input and its
+  // ml-anomalies to shadow panels that train on the same history (loadServiceHistory, as the
+  // connected workbench does). With production's own settings the local engine agrees on every
+  // window; with "any" instead of "majority" the panel reports exactly the windows where the two
+  // differ (production's side read back from ml_anomalies); without the history, the local engine
+  // warms up from the stream and misses what production flagged meanwhile.
   void endToEndAgainstARealMlService() {
     STACKLENS_REQUIRE_POSTGRES();
     STACKLENS_REQUIRE_KAFKA();
     stacklens::test::ScratchDatabase scratch(stacklens::test::postgresDsn().toStdString(), "shadow");
     stacklens::connect::PgConnection db(scratch.dsn());
-    stacklens::connect::MigrationRunner().migrate(db);  // an empty history: both sides warm up from the stream
+    stacklens::connect::MigrationRunner().migrate(db);
     stacklens::test::MlServiceProcess::Settings settings;
     settings.bootstrap = stacklens::test::kafkaBootstrap().toStdString();
     settings.dsn = scratch.dsn();
@@ -161,17 +175,24 @@ class TestShadowMode : public QObject {
     settings.anomaliesTopic = stacklens::test::uniqueName("shadow-anomalies");
     settings.patternsTopic = stacklens::test::uniqueName("shadow-patterns");
     settings.deadLetterTopic = stacklens::test::uniqueName("shadow-dlq");
-    stacklens::test::MlServiceProcess service(settings);
-    const core::pipeline::MlPipelineConfig production = service.config().pipelineConfig();
+    stacklens::test::MlServiceProcess mlService(settings);
+    const core::pipeline::MlPipelineConfig production = mlService.config().pipelineConfig();
     core::pipeline::MlPipelineConfig tuned = production;
     tuned.consensus.rule = core::detect::ConsensusRule::kAny;
 
+    PgSession session(stacklens::test::harnessPgProfile(scratch.name()), {});
+    QVERIFY(session.open());
+    const History fromTable = [&](const std::string& service, core::EpochSeconds end) {
+      return loadServiceHistory(session.database(), service, end);
+    };
     ShadowPanel same([&] { return production; });
     ShadowPanel different([&] { return tuned; });
+    ShadowPanel cold([&] { return production; });
     LiveTail tail;
     stacklens::test::TailRecorder recorder(&tail);
-    for (ShadowPanel* panel : {&same, &different}) {
+    for (ShadowPanel* panel : {&same, &different, &cold}) {
       panel->setTopics(QString::fromStdString(settings.inputTopic), QString::fromStdString(settings.anomaliesTopic));
+      if (panel != &cold) panel->setHistoryLoader(fromTable);
       panel->setActive(true);
       connect(&tail, &LiveTail::messagesArrived, panel, &ShadowPanel::onMessages);
     }
@@ -179,20 +200,22 @@ class TestShadowMode : public QObject {
     profile.bootstrapServers = stacklens::test::kafkaBootstrap();
     tail.start(profile, {}, {QString::fromStdString(settings.inputTopic), QString::fromStdString(settings.anomaliesTopic)});
     QVERIFY(QTest::qWaitFor([&] { return tail.isReady(); }, 20000));
-    QVERIFY2(service.start(), qPrintable(service.log()));
+    QVERIFY2(mlService.start(), qPrintable(mlService.log()));
 
-    constexpr int kServices = 2, kHours = 24 * 8, kMessages = kServices * kHours;
+    constexpr int kServices = 2, kHistoryHours = 24 * 8, kHours = kHistoryHours + 24 * 4;
+    constexpr int kMessages = kServices * (kHours - kHistoryHours);
     QString log;
-    QCOMPARE(stacklens::test::simulateToKafka(stacklens::test::kafkaBootstrap(),
-                                              QString::fromStdString(settings.inputTopic),
-                                              {"--services", QString::number(kServices), "--hours", QString::number(kHours),
-                                               "--seed", "11", "--incident-rate", "6", "--quiet-hours", "120"},
-                                              &log),
+    QCOMPARE(stacklens::test::simulateToKafka(
+                 stacklens::test::kafkaBootstrap(), QString::fromStdString(settings.inputTopic),
+                 {"--services", QString::number(kServices), "--hours", QString::number(kHours), "--seed", "11",
+                  "--incident-rate", "6", "--postgres", QString::fromStdString(scratch.dsn()), "--history-hours",
+                  QString::number(kHistoryHours)},
+                 &log),
              0);
-    QVERIFY2(QTest::qWaitFor([&] { return service.metric("stacklens_messages_in_total") >= kMessages; }, 90000),
-             qPrintable(service.log()));
+    QVERIFY2(QTest::qWaitFor([&] { return mlService.metric("stacklens_messages_in_total") >= kMessages; }, 90000),
+             qPrintable(mlService.log()));
     const long long published = stacklens::test::scalarOf(db, "SELECT count(*) FROM ml_anomalies");
-    QVERIFY2(published > 0, qPrintable(service.log()));
+    QVERIFY2(published > 0, qPrintable(mlService.log()));
     const QString inputTopic = QString::fromStdString(settings.inputTopic);
     const QString anomaliesTopic = QString::fromStdString(settings.anomaliesTopic);
     QVERIFY2(QTest::qWaitFor([&] { return recorder.count(inputTopic) >= kMessages &&
@@ -208,23 +231,37 @@ class TestShadowMode : public QObject {
     QCOMPARE(same.model()->rowCount(), 0);
 
     // Tuned settings: the disagreements are the set difference of the tuned engine's run over the
-    // messages and what production wrote.
+    // history and the messages, and what production wrote.
     std::vector<core::ServiceMetrics> stream;
     for (const auto& [key, messages] : recorder.byPartition())
       if (key.first == inputTopic)
         for (const TailMessage& m : messages)
           stream.push_back(*stacklens::connect::decodeServiceMetrics(std::string_view(m.value.constData(), m.value.size())).value);
     std::stable_sort(stream.begin(), stream.end(), [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; });
-    const Expected expected = setDifference(run(tuned, stream), productionAnomalies(db));
+    stacklens::connect::PgSettings store;
+    store.dsn = scratch.dsn();
+    store.poolMin = 1;
+    stacklens::connect::PgStore reader(store);  // the service's own reader, for the reference
+    const History serviceHistory = [&](const std::string& service, core::EpochSeconds end) {
+      return reader.loadHistory(service, end).samples;
+    };
+    const Flagged flaggedByProduction = productionAnomalies(db);
+    QCOMPARE(setDifference(run(production, stream, serviceHistory), flaggedByProduction).total(), std::size_t(0));
+    const Expected expected = setDifference(run(tuned, stream, serviceHistory), flaggedByProduction);
     QVERIFY(expected.total() > 0);
     const Expected got = reported(different.shadow()->disagreements());
     QCOMPARE(got.localOnly, expected.localOnly);
     QCOMPARE(got.productionOnly, expected.productionOnly);
     QCOMPARE(got.differ, expected.differ);
     QCOMPARE(different.model()->rowCount(), int(expected.total()));
+
+    // Without the history: the windows production flagged while the local engine warmed up.
+    const Expected warmingUp = setDifference(run(production, stream), flaggedByProduction);
+    QVERIFY(!warmingUp.productionOnly.empty());
+    QCOMPARE(reported(cold.shadow()->disagreements()).productionOnly, warmingUp.productionOnly);
     tail.stop();
-    service.terminate();
-    QCOMPARE(service.waitExit(), 0);
+    mlService.terminate();
+    QCOMPARE(mlService.waitExit(), 0);
   }
 };
 
