@@ -18,6 +18,7 @@
 #include "stacklens/connect/kafka_client.h"
 #include "stacklens/connect/message_codec.h"
 #include "stacklens/core/sim/fleet_simulator.h"
+#include "stacklens/ui/connected/live_panel.h"
 #include "stacklens/ui/connected/live_tail.h"
 #include "stacklens/ui/connected/shadow_mode.h"
 #include "stacklens/ui/connected/shadow_panel.h"
@@ -91,6 +92,21 @@ Expected setDifference(const Flagged& local, const Flagged& production) {
 Expected expectedDisagreements(const std::vector<core::ServiceMetrics>& samples) {
   return setDifference(run(config(core::detect::ConsensusRule::kAny), samples),
                        run(config(core::detect::ConsensusRule::kUnanimous), samples));
+}
+
+// With STACKLENS_SCREENSHOT_DIR set (e.g. under xvfb-run for docs/screenshots), the Live and
+// Shadow tabs as the end-to-end run left them.
+void saveScreenshots(LivePanel& live, ShadowPanel& shadow) {
+  const QString dir = qEnvironmentVariable("STACKLENS_SCREENSHOT_DIR");
+  if (dir.isEmpty()) return;
+  for (auto [widget, name] : {std::pair<QWidget*, const char*>{&live, "live.png"}, {&shadow, "shadow.png"}}) {
+    widget->resize(1100, 560);
+    widget->show();
+    QVERIFY(QTest::qWaitForWindowExposed(widget));
+    if (widget == &live) live.redraw();
+    QTest::qWait(300);
+    QVERIFY(widget->grab().save(dir + "/" + name, "PNG"));
+  }
 }
 
 Expected reported(const std::vector<ShadowRow>& disagreements) {
@@ -188,7 +204,8 @@ class TestShadowMode : public QObject {
     ShadowPanel same([&] { return production; });
     ShadowPanel different([&] { return tuned; });
     ShadowPanel cold([&] { return production; });
-    LiveTail tail;
+    LivePanel live;  // the Live tab: its tail feeds the shadow panels, as in the connected workbench
+    LiveTail& tail = *live.tail();
     stacklens::test::TailRecorder recorder(&tail);
     for (ShadowPanel* panel : {&same, &different, &cold}) {
       panel->setTopics(QString::fromStdString(settings.inputTopic), QString::fromStdString(settings.anomaliesTopic));
@@ -259,6 +276,8 @@ class TestShadowMode : public QObject {
     const Expected warmingUp = setDifference(run(production, stream), flaggedByProduction);
     QVERIFY(!warmingUp.productionOnly.empty());
     QCOMPARE(reported(cold.shadow()->disagreements()).productionOnly, warmingUp.productionOnly);
+    QCOMPARE(live.model()->rowCount(), kMessages + int(published));
+    saveScreenshots(live, different);
     tail.stop();
     mlService.terminate();
     QCOMPARE(mlService.waitExit(), 0);

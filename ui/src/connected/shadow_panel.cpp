@@ -7,6 +7,7 @@
 #include <QVBoxLayout>
 
 #include "stacklens/connect/message_codec.h"
+#include "stacklens/ui/connected/live_panel.h"
 
 namespace stacklens::ui {
 
@@ -67,8 +68,11 @@ ShadowPanel::ShadowPanel(std::function<core::pipeline::MlPipelineConfig()> setti
   setObjectName("shadowPanel");
   table_ = new QTableView;
   table_->setModel(model_);
-  table_->verticalHeader()->hide();
-  table_->horizontalHeader()->setStretchLastSection(true);
+  fitRowsToOneLine(table_);
+  table_->setColumnWidth(ShadowTableModel::kService, 140);
+  table_->setColumnWidth(ShadowTableModel::kTime, 130);
+  table_->setColumnWidth(ShadowTableModel::kVerdict, 120);
+  table_->setColumnWidth(ShadowTableModel::kLocal, 280);
   toggle_ = new QPushButton(tr("Start shadow mode"));
   toggle_->setCheckable(true);
   status_ = new QLabel(tr("Shadow mode runs the tuned settings on the live stream and lists where they and production disagree."));
