@@ -37,7 +37,10 @@ MlBatchHandler::MlBatchHandler(service::ServiceRuntime& runtime)
     : runtime_(runtime),
       pipeline_(runtime.config().pipelineConfig(), {}, worker_.executor()),
       metrics_(std::make_unique<Metrics>(runtime.metrics())),
-      deployed_(runtime.config().postgres, runtime.metrics()) {
+      // A deployed version the pipeline would refuse (e.g. history_capacity below
+      // min_training_samples) is skipped instead of failing the batch that swaps it in.
+      deployed_(runtime.config().postgres, runtime.metrics(),
+                [](const connect::ServiceConfig& config) { core::pipeline::MlPipeline check(config.pipelineConfig()); }) {
   limits_.maxMessageBytes = static_cast<std::size_t>(runtime.config().ml.maxMessageBytes);
 }
 
