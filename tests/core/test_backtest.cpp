@@ -50,6 +50,27 @@ class TestBacktest : public QObject {
     QCOMPARE(none.f1, 0.0);
   }
 
+  void triagedFalsePositivesAreFalseAlarms() {
+    const std::vector<LabelWindow> windows{{100, 200}};
+    // 150 would hit the incident, but triage said it was a false positive; 300 is one too, flagged
+    // twice (one window); 900 was triaged but is not flagged any more; 2000 is an unlabelled false alarm.
+    const std::vector<EpochSeconds> anomalies{150, 180, 300, 300, 2000};
+    const std::vector<EpochSeconds> falsePositives{900, 300, 150, 300};
+    const auto s = backtest::scoreDetections(anomalies, windows, 0, falsePositives);
+    QCOMPARE(s.anomalies, 5);
+    QCOMPARE(s.trueAlarms, 1);  // 180 only
+    QCOMPARE(s.detectedWindows, 1);
+    QCOMPARE(s.knownFalsePositives, 3);
+    QCOMPARE(s.repeatedFalsePositives, 2);
+    QCOMPARE(s.precision, 1.0 / 5);
+    backtest::DetectionScore total = s;
+    total.add(s);
+    QCOMPARE(total.knownFalsePositives, 6);
+    QCOMPARE(total.repeatedFalsePositives, 4);
+    // Without labels, as before.
+    QCOMPARE(backtest::scoreDetections(anomalies, windows, 0).trueAlarms, 2);
+  }
+
   void replayEqualsRunningThePipelineDirectly() {
     const auto services = fleet(3, 21);
     const auto config = configFrom(services, 7);

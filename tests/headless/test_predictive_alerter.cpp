@@ -118,7 +118,12 @@ class AlerterProcess {
     if (!process_.waitForFinished(limitMs)) return -1;
     return process_.exitStatus() == QProcess::NormalExit ? process_.exitCode() : -1;
   }
-  QString log() { return log_ += QString::fromUtf8(process_.readAllStandardError()); }
+  // Reads what arrived: without an event loop QProcess only reads its pipes inside waitFor*().
+  QString log() {
+    while (process_.state() == QProcess::Running && process_.waitForReadyRead(100))
+      log_ += QString::fromUtf8(process_.readAllStandardError());
+    return log_ += QString::fromUtf8(process_.readAllStandardError());
+  }
 
  private:
   std::map<std::string, std::string> variables_;
@@ -306,6 +311,57 @@ class TestPredictiveAlerter : public QObject {
       reasons << QJsonDocument::fromJson(QByteArray::fromStdString(message.value)).object()["reason"].toString();
     QVERIFY2(reasons[0].startsWith("bad JSON"), qPrintable(reasons[0]));
     QCOMPARE(reasons[1], QString("field 'anomaly_type': unknown type 'meteor'"));
+  }
+
+  // A configuration deployed from the workbench (a row of ml_config_versions) replaces the
+  // forecasting settings of the running alerter at a batch boundary, without a restart; a version
+  // with an invalid [alerter] combination is logged and skipped.
+  void picksUpDeployedConfigurationsWithoutRestart() {
+    STACKLENS_REQUIRE_POSTGRES();
+    STACKLENS_REQUIRE_KAFKA();
+    const std::string bootstrap = test::kafkaBootstrap().toStdString();
+    test::ScratchDatabase scratch(test::postgresDsn().toStdString(), "alerterdeploy");
+    const std::vector<core::ServiceMetrics> rows = historyRows();
+    seedHistory(scratch.dsn(), rows);
+    connect::PgConnection db(scratch.dsn());
+    Setup setup(bootstrap, scratch.dsn());
+    setup.variables["STACKLENS_CONFIG_POLL_MS"] = "200";
+    AlerterProcess alerter(setup.variables, setup.toml);
+    QVERIFY2(alerter.start(), qPrintable(alerter.log()));
+    QCOMPARE(alerter.metric("stacklens_config_version"), 0.0);
+    // The forecasts of one anomaly: (longest horizon, interval level) over its metrics.
+    auto forecastShape = [&](const char* service) {
+      return test::rowsOf(db, "SELECT max(step), max(confidence_level) FROM ml_forecasts WHERE service = $1",
+                          {std::string(service)});
+    };
+    auto forecastOf = [&](const char* service, int hour) {
+      produce(bootstrap, setup.input,
+              {{service, connect::encodeAnomaly(anomalyAt(rows, service, kStart + hour * kHour,
+                                                          core::AnomalyType::kLatencyDegradation))}});
+      return test::waitFor([&] { return test::scalarOf(db, "SELECT count(*) FROM ml_forecasts WHERE service = $1",
+                                                       {std::string(service)}) > 0; }, 60s);
+    };
+    QVERIFY2(forecastOf("api", kFirst), qPrintable(alerter.log()));
+    QCOMPARE(forecastShape("api"), QStringList{"24|90"});  // the startup file's (default) horizon and level
+
+    auto deploy = [&](int version, const std::string& toml) {
+      db.query("INSERT INTO ml_config_versions (version, config_toml, author) VALUES ($1::integer, $2, 'test')",
+               {std::to_string(version), toml});
+    };
+    deploy(1, "[alerter]\norder = \"1,1,1\"\nhorizon = 6\nlevel = 80\n");
+    QVERIFY2(test::waitFor([&] { return alerter.metric("stacklens_config_version") == 1; }, 20s), qPrintable(alerter.log()));
+    QVERIFY2(forecastOf("db", kFirst + 1), qPrintable(alerter.log()));
+    QCOMPARE(forecastShape("db"), QStringList{"6|80"});
+
+    deploy(2, "[alerter]\nhistory_hours = 300\n");  // longer than model_history_hours: refused
+    QVERIFY2(test::waitFor([&] { return alerter.log().contains("ml_config_versions version 2 cannot be used"); }, 20s),
+             qPrintable(alerter.log()));
+    QCOMPARE(alerter.metric("stacklens_config_version"), 1.0);
+    QVERIFY(alerter.log().contains("alerter.model_history_hours"));
+    QVERIFY(alerter.running());
+    alerter.terminate();
+    QCOMPARE(alerter.waitExit(), 0);
+    QVERIFY(alerter.log().contains("deployed configuration version 1 applied"));
   }
 
   // The database goes away while anomalies arrive: the history reads and the writes wait for it,

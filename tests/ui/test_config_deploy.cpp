@@ -1,6 +1,7 @@
 // Deploying a tuned configuration: versions with author, time and diff in ml_config_versions,
 // rollback, and a real `stacklens ml-service` (started by the test, against the harness's
-// PostgreSQL and Kafka mock cluster) that picks each deployed version up without a restart.
+// PostgreSQL and Kafka mock cluster) that picks each deployed version up without a restart and
+// skips the ones it cannot use.
 #include <QAction>
 #include <QtTest>
 
@@ -128,8 +129,15 @@ class TestConfigDeploy : public QObject {
                                       15s),
              qPrintable(service.log()));
     QCOMPARE(service.metric("stacklens_config_version"), 1.0);  // still running version 1
-    QVERIFY(deployer.rollback(1));                               // version 3
-    QVERIFY2(stacklens::test::waitFor([&] { return service.metric("stacklens_config_version") == 3; }, 15s),
+    // Version 3 parses but the pipeline refuses it (fewer samples kept than a training needs).
+    QVERIFY(deployer.publish("[ml.detection]\nhistory_capacity = 50\n", "too small"));
+    QVERIFY2(stacklens::test::waitFor([&] { return service.log().contains("ml_config_versions version 3 cannot be used"); },
+                                      15s),
+             qPrintable(service.log()));
+    QVERIFY(service.running());
+    QCOMPARE(service.metric("stacklens_config_version"), 1.0);
+    QVERIFY(deployer.rollback(1));  // version 4
+    QVERIFY2(stacklens::test::waitFor([&] { return service.metric("stacklens_config_version") == 4; }, 15s),
              qPrintable(service.log()));
     QVERIFY(service.running());  // no restart
     service.terminate();
@@ -137,7 +145,8 @@ class TestConfigDeploy : public QObject {
     const QString log = service.log();
     QVERIFY2(log.contains("deployed configuration version 1 applied") &&
                  log.contains("ml_config_versions version 2 cannot be used") &&
-                 log.contains("deployed configuration version 3 applied"),
+                 log.contains("historyCapacity must be") &&
+                 log.contains("deployed configuration version 4 applied"),
              qPrintable(log));
     qunsetenv("STACKLENS_CONFIG_POLL_MS");
   }

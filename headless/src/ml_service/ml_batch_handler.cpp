@@ -37,7 +37,10 @@ MlBatchHandler::MlBatchHandler(service::ServiceRuntime& runtime)
     : runtime_(runtime),
       pipeline_(runtime.config().pipelineConfig(), {}, worker_.executor()),
       metrics_(std::make_unique<Metrics>(runtime.metrics())),
-      deployed_(runtime.config().postgres, runtime.metrics()) {
+      // A deployed version the pipeline would refuse (e.g. history_capacity below
+      // min_training_samples) is skipped instead of failing the batch that swaps it in.
+      deployed_(runtime.config().postgres, runtime.metrics(),
+                [](const connect::ServiceConfig& config) { core::pipeline::MlPipeline check(config.pipelineConfig()); }) {
   limits_.maxMessageBytes = static_cast<std::size_t>(runtime.config().ml.maxMessageBytes);
 }
 
@@ -107,7 +110,7 @@ void MlBatchHandler::emit(Records& records, service::BatchOutput& out) {
 
 void MlBatchHandler::handle(std::span<const connect::KafkaMessage> batch, service::BatchOutput& out) {
   if (auto deployed = deployed_.poll()) {  // a batch boundary: swap in the deployed detection settings
-    pipeline_ = core::pipeline::MlPipeline(std::move(*deployed), {}, worker_.executor());
+    pipeline_ = core::pipeline::MlPipeline(deployed->pipelineConfig(), {}, worker_.executor());
     seen_.clear();  // each service trains again from its history under the new settings
   }
   Records records;

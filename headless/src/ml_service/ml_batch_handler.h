@@ -13,7 +13,7 @@
 #include <string>
 #include <unordered_set>
 
-#include "ml_service/deployed_config.h"
+#include "service/deployed_config.h"
 #include "ml_service/refit_worker.h"
 #include "observability/metrics_registry.h"
 #include "service/batch_handler.h"
@@ -44,7 +44,7 @@ class MlBatchHandler : public service::BatchHandler {
   core::pipeline::MlPipeline pipeline_;
   std::unordered_set<std::string> seen_;
   std::unique_ptr<Metrics> metrics_;
-  DeployedConfig deployed_;  // configurations deployed from the workbench (ml_config_versions)
+  service::DeployedConfig deployed_;  // configurations deployed from the workbench (ml_config_versions)
 };
 
 }  // namespace stacklens::headless::ml_service

@@ -49,11 +49,19 @@ struct AlerterBatchHandler::Metrics {
   }
 };
 
+namespace {
+
+core::EpochSeconds wallClock() { return static_cast<core::EpochSeconds>(std::time(nullptr)); }
+
+}  // namespace
+
 AlerterBatchHandler::AlerterBatchHandler(service::ServiceRuntime& runtime)
     : runtime_(runtime),
-      pipeline_(connect::alerterPipelineConfig(runtime.config()),
-                [] { return static_cast<core::EpochSeconds>(std::time(nullptr)); }),
-      metrics_(std::make_unique<Metrics>(runtime.metrics())) {}
+      pipeline_(connect::alerterPipelineConfig(runtime.config()), wallClock),
+      metrics_(std::make_unique<Metrics>(runtime.metrics())),
+      // A deployed version whose [alerter] combination is invalid is skipped, not applied.
+      deployed_(runtime.config().postgres, runtime.metrics(),
+                [](const connect::ServiceConfig& config) { connect::alerterPipelineConfig(config); }) {}
 
 AlerterBatchHandler::~AlerterBatchHandler() = default;
 
@@ -148,6 +156,10 @@ void AlerterBatchHandler::emit(Records& records, service::BatchOutput& out) {
 }
 
 void AlerterBatchHandler::handle(std::span<const connect::KafkaMessage> batch, service::BatchOutput& out) {
+  if (auto deployed = deployed_.poll()) {  // a batch boundary: swap in the deployed forecasting settings
+    pipeline_ = core::pipeline::PredictivePipeline(connect::alerterPipelineConfig(*deployed), wallClock);
+    seen_.clear();  // each service's open alerts are read back into the new pipeline
+  }
   Records records;
   for (const connect::KafkaMessage& message : batch) {
     auto decoded = connect::decodeAnomaly(message.value, limits_);

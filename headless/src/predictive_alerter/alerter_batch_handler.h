@@ -10,12 +10,15 @@
 // (alerter.model_history_hours the first time, then alerter.history_hours). New alerts are
 // written (alert_sent = true: the runtime delivers the topic message before it commits, and a
 // replay after a crash raises the same alert id again), then materializations are recorded.
+// A configuration deployed from the workbench (ml_config_versions) replaces the forecasting
+// settings at a batch boundary; open alerts are then read back into the new pipeline.
 
 #include <memory>
 #include <string>
 #include <unordered_set>
 
 #include "service/batch_handler.h"
+#include "service/deployed_config.h"
 #include "service/service_runtime.h"
 #include "stacklens/connect/message_codec.h"
 #include "stacklens/core/pipeline/predictive_pipeline.h"
@@ -45,6 +48,7 @@ class AlerterBatchHandler : public service::BatchHandler {
   core::pipeline::PredictivePipeline pipeline_;
   std::unordered_set<std::string> seen_;
   std::unique_ptr<Metrics> metrics_;
+  service::DeployedConfig deployed_;
 };
 
 }  // namespace stacklens::headless::predictive_alerter

@@ -12,6 +12,7 @@
 #include "stacklens/ui/tuning/tuning_config.h"
 #include "stacklens/ui/tuning/tuning_job.h"
 #include "stacklens/ui/tuning/tuning_toml.h"
+#include "stacklens/ui/connected/false_positive_labels.h"
 #include "stacklens/ui/workspace/workspace.h"
 
 #include "daily_counts_chart.h"
@@ -48,6 +49,10 @@ std::vector<Row> summaryRows() {
       {"  low", count(0), integer, Better::kLower},
       {"Labelled incidents", [](const S& x) { return double(x.detection.windows); }, integer, Better::kNeither},
       {"Incidents detected", [](const S& x) { return double(x.detection.detectedWindows); }, integer, Better::kHigher},
+      {"Known false positives", [](const S& x) { return double(x.detection.knownFalsePositives); }, integer,
+       Better::kNeither},
+      {"  flagged again", [](const S& x) { return double(x.detection.repeatedFalsePositives); }, integer,
+       Better::kLower},
       {"Precision", [](const S& x) { return x.detection.precision; }, percent, Better::kHigher},
       {"Recall", [](const S& x) { return x.detection.recall; }, percent, Better::kHigher},
       {"F1", [](const S& x) { return x.detection.f1; }, percent, Better::kHigher},
@@ -297,7 +302,13 @@ bool BacktestPanel::run() {
       step.label = (job->steps.empty() ? QStringLiteral("A: ") : QStringLiteral("B: ")) + label;
       job->steps.push_back(std::move(step));
     }
-    for (const QString& name : services) job->services.push_back(toServiceHistory(workspace_->loadService(name.toStdString())));
+    for (const QString& name : services) {
+      core::backtest::ServiceHistory history = toServiceHistory(workspace_->loadService(name.toStdString()));
+      // False positives triaged in production (Production dock) are labels too.
+      for (const FalsePositiveLabel& label : FalsePositiveLabels::load(workspace_->path(), name))
+        history.falsePositives.push_back(label.timestamp.toSecsSinceEpoch());
+      job->services.push_back(std::move(history));
+    }
   } catch (const std::exception& e) {
     return refuse(QString::fromStdString(e.what()));
   }

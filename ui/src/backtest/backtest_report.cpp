@@ -10,7 +10,9 @@ using nlohmann::json;
 
 json scoreJson(const core::backtest::DetectionScore& s) {
   return {{"anomalies", s.anomalies}, {"true_alarms", s.trueAlarms}, {"windows", s.windows},
-          {"detected_windows", s.detectedWindows}, {"precision", s.precision}, {"recall", s.recall}, {"f1", s.f1}};
+          {"detected_windows", s.detectedWindows}, {"known_false_positives", s.knownFalsePositives},
+          {"repeated_false_positives", s.repeatedFalsePositives}, {"precision", s.precision}, {"recall", s.recall},
+          {"f1", s.f1}};
 }
 
 core::backtest::DetectionScore scoreFrom(const json& j) {
@@ -19,6 +21,8 @@ core::backtest::DetectionScore scoreFrom(const json& j) {
   s.trueAlarms = j.at("true_alarms").get<int>();
   s.windows = j.at("windows").get<int>();
   s.detectedWindows = j.at("detected_windows").get<int>();
+  s.knownFalsePositives = j.value("known_false_positives", 0);  // absent in records kept before labels were scored
+  s.repeatedFalsePositives = j.value("repeated_false_positives", 0);
   s.finish();
   return s;
 }

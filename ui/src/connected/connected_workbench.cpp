@@ -21,6 +21,7 @@
 #include "stacklens/ui/connected/live_panel.h"
 #include "stacklens/ui/connected/pg_session.h"
 #include "stacklens/ui/connected/production_panel.h"
+#include "stacklens/ui/connected/shadow_history.h"
 #include "stacklens/ui/connected/shadow_panel.h"
 #include "stacklens/ui/main_window.h"
 #include "stacklens/ui/tuning/tuning_model.h"
@@ -104,6 +105,9 @@ ConnectionDiagnosis ConnectedWorkbench::connectTo(const ConnectionProfile& profi
   profile_ = profile;
   session_ = std::move(session);
   panel_->setConnection(session_->connectionName(), userName());
+  shadow_->setHistoryLoader([this](const std::string& service, core::EpochSeconds end) {
+    return loadServiceHistory(session_->database(), service, end);
+  });
   dock_->show();
   if (!profile.kafka.bootstrapServers.isEmpty()) {
     live_->tail()->start(profile.kafka, kafkaPassword);
@@ -121,6 +125,7 @@ void ConnectedWorkbench::disconnectFromProduction() {
   panel_->setConnection({}, {});
   live_->tail()->stop();
   shadow_->setActive(false);
+  shadow_->setHistoryLoader({});
   session_.reset();
   disconnect_->setEnabled(false);
   deploy_->setEnabled(false);

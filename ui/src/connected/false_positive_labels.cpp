@@ -14,18 +14,20 @@ namespace {
 // A short-lived QSQLITE connection of its own to the workspace file.
 class LabelsConnection {
  public:
-  explicit LabelsConnection(const QString& path) : path_(path) {
+  // `create`: make the table when missing (writers); readers of a workspace without labels leave it as it is.
+  LabelsConnection(const QString& path, bool create) : path_(path) {
     static std::atomic<int> counter{0};
     name_ = QStringLiteral("stacklens-fp-%1").arg(counter++);
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name_);
     db.setDatabaseName(path);
     if (!db.open()) fail(db.lastError().text());
-    QSqlQuery create(db);
-    if (!create.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS false_positive_labels ("
+    if (!create) return;
+    QSqlQuery table(db);
+    if (!table.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS false_positive_labels ("
                                     "anomaly_id TEXT PRIMARY KEY, service TEXT NOT NULL, ts INTEGER NOT NULL, "
                                     "anomaly_type TEXT NOT NULL, note TEXT NOT NULL, marked_by TEXT NOT NULL, "
                                     "marked_at INTEGER NOT NULL)")))
-      fail(create.lastError().text());
+      fail(table.lastError().text());
   }
   ~LabelsConnection() {
     {
@@ -47,7 +49,7 @@ class LabelsConnection {
 }  // namespace
 
 void FalsePositiveLabels::add(const QString& workspacePath, const FalsePositiveLabel& label) {
-  LabelsConnection connection(workspacePath);
+  LabelsConnection connection(workspacePath, /*create=*/true);
   QSqlQuery insert(connection.db());
   insert.prepare(QStringLiteral("INSERT OR REPLACE INTO false_positive_labels VALUES (?, ?, ?, ?, ?, ?, ?)"));
   for (const QVariant& v : {QVariant(label.anomalyId), QVariant(label.service), QVariant(label.timestamp.toSecsSinceEpoch()),
@@ -58,7 +60,8 @@ void FalsePositiveLabels::add(const QString& workspacePath, const FalsePositiveL
 }
 
 std::vector<FalsePositiveLabel> FalsePositiveLabels::load(const QString& workspacePath, const QString& service) {
-  LabelsConnection connection(workspacePath);
+  LabelsConnection connection(workspacePath, /*create=*/false);
+  if (!connection.db().tables().contains(QStringLiteral("false_positive_labels"))) return {};
   QSqlQuery select(connection.db());
   select.prepare(QStringLiteral("SELECT anomaly_id, service, ts, anomaly_type, note, marked_by, marked_at "
                                 "FROM false_positive_labels WHERE ? = '' OR service = ? ORDER BY ts, anomaly_id"));

@@ -14,6 +14,20 @@
 
 namespace stacklens::ui {
 
+namespace {
+
+constexpr int kWindowSeconds = 300;  // the chart's span
+
+}  // namespace
+
+void fitRowsToOneLine(QTableView* table) {
+  table->verticalHeader()->hide();
+  table->setWordWrap(false);
+  table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+  table->verticalHeader()->setDefaultSectionSize(table->fontMetrics().height() + 6);
+  table->horizontalHeader()->setStretchLastSection(true);
+}
+
 void LiveRates::add(const QString& topic, qint64 second) {
   auto& buckets = buckets_[topic];
   ++totals_[topic];
@@ -86,17 +100,18 @@ QVariant LiveMessageModel::headerData(int section, Qt::Orientation orientation, 
 }
 
 LivePanel::LivePanel(QWidget* parent)
-    : QWidget(parent), tail_(new LiveTail(this)), model_(new LiveMessageModel(2000, this)) {
+    : QWidget(parent), tail_(new LiveTail(this)), model_(new LiveMessageModel(2000, this)), rates_(kWindowSeconds) {
   setObjectName("livePanel");
   table_ = new QTableView;
   table_->setModel(model_);
-  table_->verticalHeader()->hide();
-  table_->horizontalHeader()->setStretchLastSection(true);
+  fitRowsToOneLine(table_);
+  table_->setColumnWidth(LiveMessageModel::kTime, 100);
+  table_->setColumnWidth(LiveMessageModel::kTopic, 170);
   chart_ = new QChart;
   chart_->setTitle(tr("Messages per second"));
   x_ = new QValueAxis;
   x_->setTitleText(tr("seconds ago"));
-  x_->setRange(-300, 0);
+  x_->setRange(-kWindowSeconds, 0);
   y_ = new QValueAxis;
   y_->setRange(0, 1);
   chart_->addAxis(x_, Qt::AlignBottom);
@@ -145,8 +160,15 @@ void LivePanel::redraw() {
       s->attachAxis(x_);
       s->attachAxis(y_);
     }
-    QList<QPointF> points;  // built whole and replaced: never append to a shown series
-    for (const auto& [second, count] : rates_.series(topic, now)) {
+    // Every second of the window, quiet ones as 0: a line between two busy seconds must not
+    // suggest a rate in between. Built whole and replaced: never append to a shown series.
+    const auto busy = rates_.series(topic, now);
+    QList<QPointF> points;
+    points.reserve(kWindowSeconds + 1);
+    auto next = busy.begin();
+    for (qint64 second = now - kWindowSeconds + 1; second <= now; ++second) {
+      int count = 0;
+      if (next != busy.end() && next->first == second) count = (next++)->second;
       points << QPointF(double(second - now), count);
       top = std::max(top, count);
     }

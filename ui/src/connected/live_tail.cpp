@@ -1,6 +1,7 @@
 #include "stacklens/ui/connected/live_tail.h"
 
 #include <set>
+#include <utility>
 #include <unistd.h>
 
 namespace stacklens::ui {
@@ -85,13 +86,14 @@ void LiveTail::run(connect::KafkaProperties properties, QStringList topics) {
   };
   try {
     connect::KafkaConsumer consumer(properties);
-    std::set<std::pair<std::string, int>> known;  // partitions being read
+    std::set<std::pair<std::string, int>> known;  // partitions being read (or to be: `unassigned`)
+    std::vector<connect::KafkaConsumer::PartitionStart> unassigned;  // whose assignment failed
     bool first = true;
     auto lastRefresh = std::chrono::steady_clock::time_point{};
     while (!stop_) {
       if (std::chrono::steady_clock::now() - lastRefresh >= refresh_) {
         lastRefresh = std::chrono::steady_clock::now();
-        std::vector<connect::KafkaConsumer::PartitionStart> added;
+        std::vector<connect::KafkaConsumer::PartitionStart> added = std::exchange(unassigned, {});
         for (const QString& topic : topics) {
           const std::string name = topic.toStdString();
           try {
@@ -109,8 +111,13 @@ void LiveTail::run(connect::KafkaProperties properties, QStringList topics) {
           }
         }
         if (!added.empty()) {
-          consumer.addPartitions(added);
-          assigned_ = static_cast<int>(known.size());
+          try {
+            consumer.addPartitions(added);
+            assigned_ = static_cast<int>(known.size());
+          } catch (const connect::KafkaError& e) {  // say so, and try them again (same starts) next time
+            report(QString::fromStdString(e.what()));
+            unassigned = std::move(added);
+          }
         }
         first = false;
         ready_ = true;

@@ -7,6 +7,7 @@
 #include <QVBoxLayout>
 
 #include "stacklens/connect/message_codec.h"
+#include "stacklens/ui/connected/live_panel.h"
 
 namespace stacklens::ui {
 
@@ -67,8 +68,11 @@ ShadowPanel::ShadowPanel(std::function<core::pipeline::MlPipelineConfig()> setti
   setObjectName("shadowPanel");
   table_ = new QTableView;
   table_->setModel(model_);
-  table_->verticalHeader()->hide();
-  table_->horizontalHeader()->setStretchLastSection(true);
+  fitRowsToOneLine(table_);
+  table_->setColumnWidth(ShadowTableModel::kService, 140);
+  table_->setColumnWidth(ShadowTableModel::kTime, 130);
+  table_->setColumnWidth(ShadowTableModel::kVerdict, 120);
+  table_->setColumnWidth(ShadowTableModel::kLocal, 280);
   toggle_ = new QPushButton(tr("Start shadow mode"));
   toggle_->setCheckable(true);
   status_ = new QLabel(tr("Shadow mode runs the tuned settings on the live stream and lists where they and production disagree."));
@@ -88,7 +92,9 @@ void ShadowPanel::setTopics(const QString& inputTopic, const QString& anomaliesT
 void ShadowPanel::setActive(bool active) {
   if (active == isActive()) return;
   shadow_ = active ? std::make_unique<ShadowMode>(settings_()) : nullptr;
+  seen_.clear();
   badMessages_ = 0;
+  historyError_.clear();
   toggle_->blockSignals(true);
   toggle_->setChecked(active);
   toggle_->setText(active ? tr("Stop shadow mode") : tr("Start shadow mode"));
@@ -102,7 +108,12 @@ void ShadowPanel::onMessages(const QList<TailMessage>& batch) {
     const std::string_view payload(m.value.constData(), static_cast<std::size_t>(m.value.size()));
     if (m.topic == inputTopic_) {
       const auto sample = connect::decodeServiceMetrics(payload);
-      if (!sample || !shadow_->addInput(*sample.value)) ++badMessages_;
+      if (!sample) {
+        ++badMessages_;
+        continue;
+      }
+      if (history_ && seen_.insert(sample.value->service).second) train(*sample.value);
+      if (!shadow_->addInput(*sample.value)) ++badMessages_;
     } else if (m.topic == anomaliesTopic_) {
       const auto anomaly = connect::decodeAnomaly(payload);
       if (anomaly)
@@ -112,10 +123,19 @@ void ShadowPanel::onMessages(const QList<TailMessage>& batch) {
     }
   }
   model_->setRows(shadow_->disagreements());
-  status_->setText(tr("%1 windows shadowed · %2 disagreements · %3 unreadable messages")
+  status_->setText(tr("%1 windows shadowed · %2 disagreements · %3 unreadable messages%4")
                        .arg(shadow_->inputs())
                        .arg(model_->rowCount())
-                       .arg(badMessages_));
+                       .arg(badMessages_)
+                       .arg(historyError_.isEmpty() ? QString() : QStringLiteral(" · ") + historyError_));
+}
+
+void ShadowPanel::train(const core::ServiceMetrics& first) {
+  try {
+    shadow_->train(first.service, history_(first.service, first.timestamp - 1));
+  } catch (const std::exception& e) {  // the database or its rows: warm up from the stream instead
+    historyError_ = tr("%1 warms up from the stream: %2").arg(QString::fromStdString(first.service), QString::fromUtf8(e.what()));
+  }
 }
 
 }  // namespace stacklens::ui

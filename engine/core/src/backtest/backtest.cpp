@@ -46,6 +46,8 @@ void DetectionScore::add(const DetectionScore& other) {
   trueAlarms += other.trueAlarms;
   windows += other.windows;
   detectedWindows += other.detectedWindows;
+  knownFalsePositives += other.knownFalsePositives;
+  repeatedFalsePositives += other.repeatedFalsePositives;
   finish();
 }
 
@@ -56,14 +58,23 @@ void DetectionScore::finish() {
 }
 
 DetectionScore scoreDetections(std::span<const EpochSeconds> anomalyTimes, std::span<const LabelWindow> windows,
-                               EpochSeconds tolerance) {
+                               EpochSeconds tolerance, std::span<const EpochSeconds> falsePositives) {
+  std::vector<EpochSeconds> known(falsePositives.begin(), falsePositives.end());
+  std::sort(known.begin(), known.end());
+  known.erase(std::unique(known.begin(), known.end()), known.end());
+  std::vector<bool> repeated(known.size(), false);
   std::vector<LabelWindow> sorted(windows.begin(), windows.end());
   std::sort(sorted.begin(), sorted.end(), [](const LabelWindow& a, const LabelWindow& b) { return a.start < b.start; });
   std::vector<bool> detected(sorted.size(), false);
   DetectionScore score;
   score.anomalies = static_cast<int>(anomalyTimes.size());
   score.windows = static_cast<int>(sorted.size());
+  score.knownFalsePositives = static_cast<int>(known.size());
   for (EpochSeconds t : anomalyTimes) {
+    if (const auto fp = std::lower_bound(known.begin(), known.end(), t); fp != known.end() && *fp == t) {
+      repeated[static_cast<std::size_t>(fp - known.begin())] = true;
+      continue;  // a false alarm, whatever window it falls in
+    }
     // Windows starting at or before t; any of them may still reach t (windows can overlap).
     const auto last = std::upper_bound(sorted.begin(), sorted.end(), t,
                                        [](EpochSeconds v, const LabelWindow& w) { return v < w.start; });
@@ -77,6 +88,7 @@ DetectionScore scoreDetections(std::span<const EpochSeconds> anomalyTimes, std::
     score.trueAlarms += inside;
   }
   score.detectedWindows = static_cast<int>(std::count(detected.begin(), detected.end(), true));
+  score.repeatedFalsePositives = static_cast<int>(std::count(repeated.begin(), repeated.end(), true));
   score.finish();
   return score;
 }
@@ -150,7 +162,7 @@ void scoreService(const BacktestConfig& config, ServiceBacktest& out) {
   std::vector<EpochSeconds> times;
   times.reserve(out.anomalies.size());
   for (const AnomalyRecord& a : out.anomalies) times.push_back(a.timestamp);
-  out.detection = scoreDetections(times, out.labels, config.tolerance);
+  out.detection = scoreDetections(times, out.labels, config.tolerance, out.falsePositives);
 }
 
 }  // namespace
@@ -235,6 +247,8 @@ ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfi
   const EpochSeconds rangeEnd = out.timestamps.empty() ? config.from : out.timestamps.back();
   for (const LabelWindow& w : history.labels)
     if (w.end >= rangeStart && w.start <= rangeEnd) out.labels.push_back(w);
+  for (const EpochSeconds t : history.falsePositives)
+    if (t >= rangeStart && t <= rangeEnd) out.falsePositives.push_back(t);
   scoreService(config, out);
   return out;
 }

@@ -52,6 +52,10 @@ class LiveMessageModel : public QAbstractTableModel {
   std::deque<TailMessage> rows_;
 };
 
+/// One line per row (no wrapping), no row numbers, the last column stretched: the look of the
+/// Live and Shadow tables.
+void fitRowsToOneLine(QTableView* table);
+
 class LivePanel : public QWidget {
   Q_OBJECT
  public:

@@ -7,6 +7,7 @@
 #include <QWidget>
 #include <functional>
 #include <memory>
+#include <set>
 
 #include "stacklens/ui/connected/live_tail.h"
 #include "stacklens/ui/connected/shadow_mode.h"
@@ -46,12 +47,22 @@ class ShadowPanel : public QWidget {
   /// Routes tailed messages (connect LiveTail::messagesArrived here).
   void onMessages(const QList<TailMessage>& batch);
 
+  /// A service's history before `end` (analytics_metrics_1hour, see shadow_history.h): with it,
+  /// the local engine trains on a service's first message as ml-service does; without it (or
+  /// when it fails) the engine warms up from the stream.
+  using HistoryLoader = std::function<std::vector<core::ServiceMetrics>(const std::string& service, core::EpochSeconds end)>;
+  void setHistoryLoader(HistoryLoader loader) { history_ = std::move(loader); }
+
   const ShadowMode* shadow() const { return shadow_.get(); }
   ShadowTableModel* model() const { return model_; }
 
  private:
+  void train(const core::ServiceMetrics& first);
+
   std::function<core::pipeline::MlPipelineConfig()> settings_;
+  HistoryLoader history_;
   std::unique_ptr<ShadowMode> shadow_;
+  std::set<std::string> seen_;  // services met since shadowing started
   QString inputTopic_ = QStringLiteral("analytics-alerts");
   QString anomaliesTopic_ = QStringLiteral("ml-anomalies");
   ShadowTableModel* model_;
@@ -59,6 +70,7 @@ class ShadowPanel : public QWidget {
   QPushButton* toggle_;
   QLabel* status_;
   int badMessages_ = 0;
+  QString historyError_;
 };
 
 }  // namespace stacklens::ui

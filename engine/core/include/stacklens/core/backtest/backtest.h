@@ -16,6 +16,9 @@
 //   - an anomaly is a true alarm when it falls in some window [start, end + tolerance];
 //   - precision = true alarms / anomalies, recall = detected windows / windows, F1 their harmonic
 //     mean (0 when both are 0). Only windows that overlap the replayed range count.
+//   - known false positives (windows an SRE triaged as false positives in production): an anomaly
+//     in such a window is a false alarm even inside an incident window (the triage is the more
+//     specific verdict), and the score counts how many of them the replay flags again.
 // And NAB-style (eval::scoreCorpus, standard profile): each service is a "file" whose causal
 // scores are the consensus anomaly scores and whose windows are its labelled incidents.
 //
@@ -49,6 +52,8 @@ struct ServiceHistory {
   std::string service;
   std::vector<ServiceMetrics> samples;
   std::vector<LabelWindow> labels;
+  /// Window times (AnomalyRecord::timestamp) that triage marked as false positives.
+  std::vector<EpochSeconds> falsePositives;
 };
 
 struct BacktestConfig {
@@ -70,6 +75,8 @@ struct DetectionScore {
   int trueAlarms = 0;  ///< anomalies inside a window (with tolerance)
   int windows = 0;
   int detectedWindows = 0;
+  int knownFalsePositives = 0;    ///< triaged false-positive windows in the replayed range
+  int repeatedFalsePositives = 0;  ///< of them, the windows the replay flagged again
   double precision = 0;  ///< trueAlarms / anomalies; 0 without anomalies
   double recall = 0;     ///< detectedWindows / windows; 0 without windows
   double f1 = 0;
@@ -78,9 +85,10 @@ struct DetectionScore {
   void finish();
 };
 
-/// Scores anomaly times against windows. Windows must not be empty-ended (end ≥ start). O((a + w) log w).
+/// Scores anomaly times against windows and known false positives (see the file comment).
+/// Windows must not be empty-ended (end ≥ start). O((a + w + f) log(w + f)).
 DetectionScore scoreDetections(std::span<const EpochSeconds> anomalyTimes, std::span<const LabelWindow> windows,
-                               EpochSeconds tolerance);
+                               EpochSeconds tolerance, std::span<const EpochSeconds> falsePositives = {});
 
 struct ServiceBacktest {
   std::string service;
@@ -90,6 +98,7 @@ struct ServiceBacktest {
   std::vector<double> scores;
   std::vector<AnomalyRecord> anomalies;
   std::vector<LabelWindow> labels;  ///< the windows that overlap the replayed range
+  std::vector<EpochSeconds> falsePositives;  ///< the triaged false positives inside the replayed range
   DetectionScore detection;
   int rejected = 0;        ///< samples the pipeline refused (InvalidSample): skipped, as the daemon's DLQ
   int warmupSamples = 0;   ///< replayed samples that only fed the warm-up

@@ -1,15 +1,15 @@
-#include "ml_service/deployed_config.h"
+#include "service/deployed_config.h"
 
 #include <cstdlib>
 #include <spdlog/spdlog.h>
 
 #include "stacklens/connect/pg_connection.h"
-#include "stacklens/connect/service_config.h"
 
-namespace stacklens::headless::ml_service {
+namespace stacklens::headless::service {
 
-DeployedConfig::DeployedConfig(connect::PgSettings postgres, MetricsRegistry& metrics)
+DeployedConfig::DeployedConfig(connect::PgSettings postgres, MetricsRegistry& metrics, Check check)
     : postgres_(std::move(postgres)),
+      check_(std::move(check)),
       interval_(intervalFromEnvironment()),
       gauge_(metrics.gauge("stacklens_config_version", "Deployed configuration version in use (0: the startup file)")) {
   postgres_.applicationName = "stacklens-config-watch";
@@ -30,7 +30,7 @@ std::chrono::milliseconds DeployedConfig::intervalFromEnvironment() {
   return std::chrono::milliseconds(ms);
 }
 
-std::optional<core::pipeline::MlPipelineConfig> DeployedConfig::poll() {
+std::optional<connect::ServiceConfig> DeployedConfig::poll() {
   if (interval_.count() == 0) return std::nullopt;
   const auto now = std::chrono::steady_clock::now();
   if (now < next_) return std::nullopt;
@@ -45,7 +45,8 @@ std::optional<core::pipeline::MlPipelineConfig> DeployedConfig::poll() {
     seen_ = version;
     const std::string source = "ml_config_versions version " + std::to_string(version);
     try {
-      auto config = connect::parseServiceConfig(row.text(0, 1), source, connect::processEnvironment()).pipelineConfig();
+      connect::ServiceConfig config = connect::parseServiceConfig(row.text(0, 1), source, connect::processEnvironment());
+      if (check_) check_(config);
       version_ = version;
       gauge_.set(version);
       spdlog::info("deployed configuration version {} applied", version);
@@ -60,4 +61,4 @@ std::optional<core::pipeline::MlPipelineConfig> DeployedConfig::poll() {
   return std::nullopt;
 }
 
-}  // namespace stacklens::headless::ml_service
+}  // namespace stacklens::headless::service
