@@ -149,7 +149,8 @@ class TestPgMigrations : public QObject {
     QCOMPARE(count(db, "SELECT sum(total_anomalies) FROM ml_v_anomaly_stats_daily"), 1200);
     QVERIFY(count(db, "SELECT ml_rollup_anomaly_stats()") > 0);
     const std::string snapshot =
-        "SELECT string_agg(concat_ws(':', service, hour_start, total_anomalies, critical_count, high_count, low_count), "
+        "SELECT string_agg(concat_ws(':', service, hour_start, total_anomalies, critical_count, high_count, "
+        "low_count), "
         "',' ORDER BY service, hour_start) FROM ml_anomaly_stats_hourly";
     const auto folded = db.queryScalar(snapshot);
     db.execute("SELECT ml_refresh_anomaly_stats('2024-01-15', '2024-01-18')");

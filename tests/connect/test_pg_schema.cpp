@@ -1,9 +1,10 @@
 // The migrated schema on seeded data: each of the 4 views and the functions returns the rows it
 // should; the triggers keep the status history and log the aggregate deltas that roll-ups fold into
 // the hourly/daily tables; the constraints refuse what the records never hold.
-#include <QtTest>
 #include <atomic>
 #include <thread>
+
+#include <QtTest>
 
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/connect/pg_migrations.h"

@@ -169,8 +169,8 @@ class TestPgStore : public QObject {
     anomalies[1].resolved = true;
     anomalies[1].metricValues = {{"risk_score", std::nan("")}};  // stored as JSON null, read back as NaN
     // Integral, tiny, huge and negative-zero numbers keep their exact value through the JSON text.
-    anomalies[0].expectedValues = {{"latency_p99_ms", 900}, {"tiny", 1e-7}, {"huge", 1.5e300}, {"zero", -0.0},
-                                   {"third", 1.0 / 3}};
+    anomalies[0].expectedValues = {
+        {"latency_p99_ms", 900}, {"tiny", 1e-7}, {"huge", 1.5e300}, {"zero", -0.0}, {"third", 1.0 / 3}};
     QCOMPARE(store.writeAnomalies(anomalies), std::size_t{2});
     const auto readAnomalies = store.loadAnomalies("api", kBase, kBase + 2 * kHour);
     QCOMPARE(readAnomalies.size(), std::size_t{2});

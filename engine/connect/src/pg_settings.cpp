@@ -67,8 +67,8 @@ PgSettings PgSettings::fromEnvironment() {
   settings.poolMin = environmentInt("STACKLENS_PG_POOL_MIN", settings.poolMin);
   settings.poolMax = environmentInt("STACKLENS_PG_POOL_MAX", settings.poolMax);
   settings.writeConnections = environmentInt("STACKLENS_PG_WRITE_CONNECTIONS", settings.writeConnections);
-  settings.statsRollupInterval = std::chrono::milliseconds(environmentInt(
-      "STACKLENS_PG_STATS_ROLLUP_MS", static_cast<int>(settings.statsRollupInterval.count())));
+  settings.statsRollupInterval = std::chrono::milliseconds(
+      environmentInt("STACKLENS_PG_STATS_ROLLUP_MS", static_cast<int>(settings.statsRollupInterval.count())));
   return settings;
 }
 

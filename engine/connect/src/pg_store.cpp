@@ -165,7 +165,9 @@ PgStore::PgStore(PgSettings settings) : settings_(std::move(settings)), counters
 }
 
 // The roll-up thread goes first: it uses the pool.
-PgStore::~PgStore() { rollupThread_.reset(); }
+PgStore::~PgStore() {
+  rollupThread_.reset();
+}
 
 template <typename Record>
 std::size_t PgStore::write(const detail::BatchTable& table, std::span<const Record> rows) {

@@ -139,9 +139,9 @@ class PgStore {
 
   /// Counters for health endpoints and tests.
   struct Statistics {
-    std::uint64_t transactions = 0;  ///< committed write transactions
-    std::uint64_t retries = 0;       ///< attempts repeated after a retryable failure
-    std::uint64_t rollups = 0;       ///< aggregate roll-ups that committed (scheduled or called)
+    std::uint64_t transactions = 0;   ///< committed write transactions
+    std::uint64_t retries = 0;        ///< attempts repeated after a retryable failure
+    std::uint64_t rollups = 0;        ///< aggregate roll-ups that committed (scheduled or called)
     std::uint64_t failedRollups = 0;  ///< scheduled roll-ups that failed (the next one folds their deltas)
   };
   Statistics statistics() const;
