@@ -1,5 +1,6 @@
 // The migration runner against the real throwaway PostgreSQL: from an empty database, again on
 // top of itself, partial states, refusals, and two migrators at once.
+#include <algorithm>
 #include <thread>
 
 #include <QDir>
@@ -123,6 +124,39 @@ class TestPgMigrations : public QObject {
     QCOMPARE(applied.size(), all.size() - 2);
     QCOMPARE(applied.front(), all[2].name);
     QVERIFY(full.status(db).upToDate());
+  }
+
+  // 0008 moves the aggregates from per-batch upserts to a logged roll-up: a database that
+  // collected aggregates the old way keeps them, and what is written after the upgrade adds to them.
+  void upgradingKeepsTheAggregatesCollectedBefore() {
+    STACKLENS_REQUIRE_POSTGRES();
+    ScratchDatabase scratch(adminDsn(), "migrate_stats");
+    PgConnection db(scratch.dsn());
+    const auto& all = embeddedMigrations();
+    const auto deferred = std::find_if(all.begin(), all.end(), [](const Migration& m) { return m.version == 8; });
+    QVERIFY(deferred != all.end());
+    MigrationRunner(std::vector<Migration>(all.begin(), deferred)).migrate(db);
+    const std::string insert =
+        "INSERT INTO ml_anomalies (anomaly_id, service, \"timestamp\", anomaly_type, severity, confidence_score) "
+        "SELECT md5($1 || i), 'svc' || (i % 3), timestamptz '2024-01-15 00:00+00' + make_interval(mins => i * 7), "
+        "       'outlier', (ARRAY['low','high','critical'])[1 + i % 3], 0.5 FROM generate_series(1, 600) AS i";
+    db.query(insert, {"before"});
+    QCOMPARE(count(db, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_daily"), 600);
+
+    MigrationRunner().migrate(db);
+    db.query(insert, {"after"});
+    QCOMPARE(count(db, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_daily"), 600);  // logged, not folded
+    QCOMPARE(count(db, "SELECT sum(total_anomalies) FROM ml_v_anomaly_stats_daily"), 1200);
+    QVERIFY(count(db, "SELECT ml_rollup_anomaly_stats()") > 0);
+    const std::string snapshot =
+        "SELECT string_agg(concat_ws(':', service, hour_start, total_anomalies, critical_count, high_count, "
+        "low_count), "
+        "',' ORDER BY service, hour_start) FROM ml_anomaly_stats_hourly";
+    const auto folded = db.queryScalar(snapshot);
+    db.execute("SELECT ml_refresh_anomaly_stats('2024-01-15', '2024-01-18')");
+    QCOMPARE(db.queryScalar(snapshot), folded);
+    QCOMPARE(count(db, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_hourly"), 1200);
+    QCOMPARE(count(db, "SELECT sum(critical_count) FROM ml_anomaly_stats_daily"), 400);
   }
 
   void aFailingMigrationRollsBackAndSaysWhich() {

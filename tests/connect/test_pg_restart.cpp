@@ -79,7 +79,9 @@ class TestPgRestart : public QObject {
   void init() {
     if (!server_->isRunning()) QVERIFY2(server_->start(), qPrintable(server_->error()));
     PgConnection(server_->dsn())
-        .execute("TRUNCATE ml_anomalies, ml_anomaly_history, ml_anomaly_stats_hourly, ml_anomaly_stats_daily");
+        .execute(
+            "TRUNCATE ml_anomalies, ml_anomaly_history, ml_anomaly_stats_hourly, ml_anomaly_stats_daily, "
+            "ml_anomaly_stats_pending");
   }
 
   void cleanupTestCase() { server_.reset(); }
@@ -131,8 +133,17 @@ class TestPgRestart : public QObject {
     PgConnection db(server.dsn());
     QCOMPARE(storedCount(db, acknowledged), static_cast<long long>(acknowledged.size()));
     QCOMPARE(scalarOf(db, "SELECT count(*) FROM ml_anomalies"), static_cast<long long>(acknowledged.size()));
-    // A retry after an unknown commit outcome did not count twice in the aggregates either.
-    QCOMPARE(scalarOf(db, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_hourly"),
+    // A retry after an unknown commit outcome did not count twice in the aggregates either, and the
+    // deltas not yet rolled up survive a crash in the log.
+    QVERIFY2(server.restart(ThrowawayPostgres::StopMode::kImmediate), qPrintable(server.error()));
+    PgConnection after(server.dsn());
+    QCOMPARE(scalarOf(after, "SELECT sum(total_anomalies) FROM ml_v_anomaly_stats_hourly"),
+             static_cast<long long>(acknowledged.size()));
+    store.rollUpAnomalyStats();
+    QCOMPARE(scalarOf(after, "SELECT count(*) FROM ml_anomaly_stats_pending"), 0LL);
+    QCOMPARE(scalarOf(after, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_hourly"),
+             static_cast<long long>(acknowledged.size()));
+    QCOMPARE(scalarOf(after, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_daily"),
              static_cast<long long>(acknowledged.size()));
   }
 

@@ -1,6 +1,9 @@
 // The migrated schema on seeded data: each of the 4 views and the functions returns the rows it
-// should; the triggers keep the status history and the hourly/daily aggregates right; the
-// constraints refuse what the records never hold.
+// should; the triggers keep the status history and log the aggregate deltas that roll-ups fold into
+// the hourly/daily tables; the constraints refuse what the records never hold.
+#include <atomic>
+#include <thread>
+
 #include <QtTest>
 
 #include "stacklens/connect/pg_connection.h"
@@ -54,17 +57,20 @@ QString errorOf(PgConnection& db, const std::string& sql) {
   return stacklens::test::errorOf([&] { db.execute(sql); });
 }
 
-// Both aggregate tables as comparable rows (confidence sums rounded: float addition order).
-QStringList statsSnapshot(PgConnection& db) {
+// The hourly and daily aggregates as comparable rows (confidence sums rounded: float addition
+// order), from the tables (as of the last roll-up) or from the exact views (prefix "ml_v_").
+QStringList statsSnapshot(PgConnection& db, const std::string& prefix = "ml_") {
   return rowsOf(
       db,
       "SELECT 'h', hour_start, service, total_anomalies, critical_count, high_count, medium_count, low_count, "
-      "       round(confidence_sum::numeric, 9), resolved_count FROM ml_anomaly_stats_hourly "
-      "WHERE total_anomalies <> 0 "
-      "UNION ALL "
-      "SELECT 'd', day::timestamptz, service, total_anomalies, critical_count, high_count, medium_count, "
-      "       low_count, round(confidence_sum::numeric, 9), resolved_count FROM ml_anomaly_stats_daily "
-      "WHERE total_anomalies <> 0 ORDER BY 1, 2, 3");
+      "       round(confidence_sum::numeric, 9), resolved_count, round(avg_confidence::numeric, 9) FROM " +
+          prefix +
+          "anomaly_stats_hourly WHERE total_anomalies <> 0 "
+          "UNION ALL "
+          "SELECT 'd', day::timestamptz, service, total_anomalies, critical_count, high_count, medium_count, "
+          "       low_count, round(confidence_sum::numeric, 9), resolved_count, round(avg_confidence::numeric, 9) "
+          "FROM " +
+          prefix + "anomaly_stats_daily WHERE total_anomalies <> 0 ORDER BY 1, 2, 3");
 }
 
 }  // namespace
@@ -86,7 +92,7 @@ class TestPgSchema : public QObject {
   void init() {
     db_->execute(
         "TRUNCATE ml_anomalies, ml_anomaly_history, ml_anomalies_archive, ml_anomaly_stats_hourly, "
-        "ml_anomaly_stats_daily, ml_models, ml_predictive_alerts");
+        "ml_anomaly_stats_daily, ml_anomaly_stats_pending, ml_models, ml_predictive_alerts");
   }
 
   void cleanupTestCase() {
@@ -264,21 +270,62 @@ class TestPgSchema : public QObject {
     db.execute("UPDATE ml_anomalies SET \"timestamp\" = \"timestamp\" - interval '3 hours' WHERE service = 'svc3'");
     QCOMPARE(scalarOf(db, "SELECT count(*) FROM ml_archive_old_anomalies(5)"), 1LL);
 
-    QCOMPARE(scalarOf(db, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_hourly"), 2000LL);
-    QCOMPARE(scalarOf(db, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_daily"), 2000LL);
-    QCOMPARE(scalarOf(db, "SELECT sum(resolved_count) FROM ml_anomaly_stats_daily"),
+    // Before a roll-up the deltas are only logged: the tables are empty, the views exact.
+    QCOMPARE(scalarOf(db, "SELECT count(*) FROM ml_anomaly_stats_hourly"), 0LL);
+    QCOMPARE(scalarOf(db, "SELECT sum(total_anomalies) FROM ml_v_anomaly_stats_hourly"), 2000LL);
+    QCOMPARE(scalarOf(db, "SELECT sum(total_anomalies) FROM ml_v_anomaly_stats_daily"), 2000LL);
+    QCOMPARE(scalarOf(db, "SELECT sum(resolved_count) FROM ml_v_anomaly_stats_daily"),
              scalarOf(db,
                       "SELECT (SELECT count(*) FROM ml_anomalies WHERE resolved) + "
                       "(SELECT count(*) FROM ml_anomalies_archive WHERE resolved)"));
-    const QStringList incremental = statsSnapshot(db);
+    const QStringList incremental = statsSnapshot(db, "ml_v_");
     QVERIFY(incremental.size() > 40);
+
+    // A roll-up folds the whole log into the tables, and a second one finds nothing left.
+    const long long logged = scalarOf(db, "SELECT count(*) FROM ml_anomaly_stats_pending");
+    QVERIFY(logged > 0);
+    QCOMPARE(scalarOf(db, "SELECT ml_rollup_anomaly_stats()"), logged);
+    QCOMPARE(scalarOf(db, "SELECT ml_rollup_anomaly_stats()"), 0LL);
+    QCOMPARE(statsSnapshot(db), incremental);
+    QCOMPARE(statsSnapshot(db, "ml_v_"), incremental);
+
+    // The recompute from the rows gives the same aggregates, also with deltas still logged for the
+    // recomputed days (they are dropped, not counted twice).
+    db.execute("UPDATE ml_anomalies SET resolved = NOT resolved WHERE service = 'svc0'");
+    db.execute("UPDATE ml_anomalies SET resolved = NOT resolved WHERE service = 'svc0'");
+    QVERIFY(scalarOf(db, "SELECT count(*) FROM ml_anomaly_stats_pending") > 0);
     QCOMPARE(rowsOf(db, "SELECT daily_rows > 0 FROM ml_refresh_anomaly_stats(now() - interval '30 days', now())"),
              QStringList({"t"}));
+    QCOMPARE(scalarOf(db, "SELECT count(*) FROM ml_anomaly_stats_pending"), 0LL);
     QCOMPARE(statsSnapshot(db), incremental);
     QCOMPARE(scalarOf(db,
                       "SELECT count(*) FROM ml_anomaly_stats_hourly WHERE avg_confidence IS NULL AND "
                       "total_anomalies > 0"),
              0LL);
+  }
+
+  void concurrentRollUpsFoldEachDeltaOnce() {
+    PgConnection& db = *db_;
+    addAnomaliesOnDay(db, "api", 1, 30);
+    addAnomaliesOnDay(db, "web", 2, 20);
+    const QStringList exact = statsSnapshot(db, "ml_v_");
+    // One roll-up holds its turn while another starts: the second waits, then finds the log empty.
+    PgConnection first(scratch_->dsn());
+    first.execute("BEGIN");
+    QCOMPARE(scalarOf(first, "SELECT ml_rollup_anomaly_stats()"), 2LL);
+    std::atomic<long long> secondFolded{-1};
+    std::thread second([&] {
+      PgConnection other(scratch_->dsn());
+      secondFolded = scalarOf(other, "SELECT ml_rollup_anomaly_stats()");
+    });
+    QTest::qWait(300);
+    QCOMPARE(secondFolded.load(), -1LL);  // still waiting for its turn
+    first.execute("COMMIT");
+    second.join();
+    QCOMPARE(secondFolded.load(), 0LL);
+    QCOMPARE(statsSnapshot(db), exact);
+    QCOMPARE(rowsOf(db, "SELECT service, total_anomalies FROM ml_anomaly_stats_daily ORDER BY service"),
+             QStringList({"api|30", "web|20"}));
   }
 
   void theCommonLookupsHaveIndexes() {

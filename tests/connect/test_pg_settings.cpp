@@ -141,11 +141,20 @@ class TestPgSettings : public QObject {
     settings.writeConnections = 0;
     QVERIFY(errorOf([&] { settings.validate(); }).contains("write connections: must be 1..64, got 0"));
     settings.writeConnections = 2;
+    settings.statsRollupInterval = std::chrono::milliseconds(-1);
+    QVERIFY(errorOf([&] { settings.validate(); }).contains("stats roll-up interval: must be 0 ms or more, got -1 ms"));
+    settings.statsRollupInterval = std::chrono::milliseconds(0);
+    settings.validate();
     settings.dsn = "host=db bogus_keyword=1";
     QVERIFY(errorOf([&] { settings.validate(); }).contains("bogus_keyword"));
     {
       ScopedEnv writers("STACKLENS_PG_WRITE_CONNECTIONS", "4");
       QCOMPARE(PgSettings::fromEnvironment().writeConnections, 4);
+    }
+    QCOMPARE(PgSettings::fromEnvironment().statsRollupInterval, std::chrono::milliseconds(1000));
+    {
+      ScopedEnv rollup("STACKLENS_PG_STATS_ROLLUP_MS", "250");
+      QCOMPARE(PgSettings::fromEnvironment().statsRollupInterval, std::chrono::milliseconds(250));
     }
     ScopedEnv badPool("STACKLENS_PG_POOL_MAX", "ten");
     QVERIFY(errorOf([] { PgSettings::fromEnvironment(); }).contains("STACKLENS_PG_POOL_MAX"));

@@ -117,6 +117,7 @@ class TestPgStore : public QObject {
     PgSettings s;
     s.dsn = scratch_->dsn();
     s.retry.maxElapsed = std::chrono::seconds(5);
+    s.statsRollupInterval = std::chrono::milliseconds(0);  // the aggregate tables current after every write
     return s;
   }
 
@@ -132,8 +133,8 @@ class TestPgStore : public QObject {
   void init() {
     db_->execute(
         "TRUNCATE analytics_metrics_1hour, ml_anomalies, ml_anomaly_history, ml_anomalies_archive, "
-        "ml_anomaly_stats_hourly, ml_anomaly_stats_daily, ml_models, ml_patterns, ml_trends, ml_forecasts, "
-        "ml_predictive_alerts");
+        "ml_anomaly_stats_hourly, ml_anomaly_stats_daily, ml_anomaly_stats_pending, ml_models, ml_patterns, "
+        "ml_trends, ml_forecasts, ml_predictive_alerts");
   }
 
   void cleanupTestCase() {
@@ -167,6 +168,9 @@ class TestPgStore : public QObject {
     anomalies[1].metricValues = {};
     anomalies[1].resolved = true;
     anomalies[1].metricValues = {{"risk_score", std::nan("")}};  // stored as JSON null, read back as NaN
+    // Integral, tiny, huge and negative-zero numbers keep their exact value through the JSON text.
+    anomalies[0].expectedValues = {
+        {"latency_p99_ms", 900}, {"tiny", 1e-7}, {"huge", 1.5e300}, {"zero", -0.0}, {"third", 1.0 / 3}};
     QCOMPARE(store.writeAnomalies(anomalies), std::size_t{2});
     const auto readAnomalies = store.loadAnomalies("api", kBase, kBase + 2 * kHour);
     QCOMPARE(readAnomalies.size(), std::size_t{2});
@@ -284,6 +288,66 @@ class TestPgStore : public QObject {
     QCOMPARE(store.writeAlerts(alerts), std::size_t{2});
     QCOMPARE(store.writeAlerts(alerts), std::size_t{0});
     QCOMPARE(scalarOf(*db_, "SELECT count(*) FROM ml_predictive_alerts"), 2LL);
+  }
+
+  void aggregatesAreRolledUpOnSchedule() {
+    PgSettings s = settings();
+    s.statsRollupInterval = std::chrono::hours(1);
+    PgStore store(s);
+    std::vector<core::AnomalyRecord> batch;
+    for (int i = 0; i < 300; ++i)
+      batch.push_back(makeAnomaly("svc" + std::to_string(i % 3), kBase + (i / 3) * 600,
+                                  core::kAllAnomalyTypes[static_cast<std::size_t>(i % 2)], 0.5 + (i % 5) * 0.1));
+    QCOMPARE(store.writeAnomalies(batch), std::size_t{300});
+
+    // Not due yet: the tables lag, the views count every written row.
+    QCOMPARE(store.statistics().rollups, std::uint64_t{0});
+    QCOMPARE(scalarOf(*db_, "SELECT count(*) FROM ml_anomaly_stats_hourly"), 0LL);
+    QCOMPARE(scalarOf(*db_, "SELECT sum(total_anomalies) FROM ml_v_anomaly_stats_hourly"), 300LL);
+    QCOMPARE(scalarOf(*db_, "SELECT sum(total_anomalies) FROM ml_v_anomaly_stats_daily"), 300LL);
+    const long long logged = scalarOf(*db_, "SELECT count(*) FROM ml_anomaly_stats_pending");
+    QCOMPARE(logged, 3LL * 17);  // one delta per service and hour: 100 ten-minute steps span 17 hours
+
+    QCOMPARE(store.rollUpAnomalyStats(), static_cast<std::size_t>(logged));
+    QCOMPARE(store.statistics().rollups, std::uint64_t{1});
+    QCOMPARE(store.writeAnomalies(batch), std::size_t{0});  // a replay logs nothing
+    QCOMPARE(store.rollUpAnomalyStats(), std::size_t{0});
+
+    // What the roll-ups folded equals a recompute from the rows.
+    const std::string snapshot =
+        "SELECT string_agg(concat_ws(':', service, hour_start, total_anomalies, critical_count, high_count, "
+        "medium_count, low_count, round(confidence_sum::numeric, 6), resolved_count), ',' ORDER BY service, "
+        "hour_start) FROM ml_anomaly_stats_hourly";
+    const auto folded = db_->queryScalar(snapshot);
+    db_->execute("SELECT ml_refresh_anomaly_stats(to_timestamp(" + std::to_string(kBase) + "), to_timestamp(" +
+                 std::to_string(kBase + 100 * 600) + "))");
+    QCOMPARE(db_->queryScalar(snapshot), folded);
+    QCOMPARE(scalarOf(*db_, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_daily"), 300LL);
+
+    // With an interval of 0 every write folds what it logged.
+    PgStore eager(settings());
+    batch.resize(30);
+    for (auto& anomaly : batch) {
+      anomaly.timestamp += 7 * 86400;
+      anomaly.anomalyId = core::makeAnomalyId(anomaly.service, anomaly.timestamp, anomaly.type);
+    }
+    QCOMPARE(eager.writeAnomalies(batch), std::size_t{30});
+    QCOMPARE(eager.statistics().rollups, std::uint64_t{1});
+    QCOMPARE(scalarOf(*db_, "SELECT count(*) FROM ml_anomaly_stats_pending"), 0LL);
+    QCOMPARE(scalarOf(*db_, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_hourly"), 330LL);
+
+    // With an interval, the store's thread folds soon after a write, without another call.
+    s.statsRollupInterval = std::chrono::milliseconds(50);
+    PgStore background(s);
+    for (auto& anomaly : batch) {
+      anomaly.timestamp += 7 * 86400;
+      anomaly.anomalyId = core::makeAnomalyId(anomaly.service, anomaly.timestamp, anomaly.type);
+    }
+    QCOMPARE(background.writeAnomalies(batch), std::size_t{30});
+    QTRY_COMPARE_WITH_TIMEOUT(background.statistics().rollups, std::uint64_t{1}, 5000);
+    QCOMPARE(scalarOf(*db_, "SELECT count(*) FROM ml_anomaly_stats_pending"), 0LL);
+    QCOMPARE(scalarOf(*db_, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_daily"), 360LL);
+    QCOMPARE(background.statistics().failedRollups, std::uint64_t{0});
   }
 
   void aReplayDoesNotReviveArchivedAnomalies() {

@@ -67,6 +67,8 @@ PgSettings PgSettings::fromEnvironment() {
   settings.poolMin = environmentInt("STACKLENS_PG_POOL_MIN", settings.poolMin);
   settings.poolMax = environmentInt("STACKLENS_PG_POOL_MAX", settings.poolMax);
   settings.writeConnections = environmentInt("STACKLENS_PG_WRITE_CONNECTIONS", settings.writeConnections);
+  settings.statsRollupInterval = std::chrono::milliseconds(
+      environmentInt("STACKLENS_PG_STATS_ROLLUP_MS", static_cast<int>(settings.statsRollupInterval.count())));
   return settings;
 }
 
@@ -84,6 +86,9 @@ void PgSettings::validate() const {
     throw PgError("pool size: the minimum must be 1.." + std::to_string(poolMax) + ", got " + std::to_string(poolMin));
   if (writeConnections < 1 || writeConnections > 64)
     throw PgError("write connections: must be 1..64, got " + std::to_string(writeConnections));
+  if (statsRollupInterval.count() < 0)
+    throw PgError("stats roll-up interval: must be 0 ms or more, got " + std::to_string(statsRollupInterval.count()) +
+                  " ms");
   if (connectTimeoutSeconds < 1) throw PgError("connect timeout must be at least 1 second");
 }
 

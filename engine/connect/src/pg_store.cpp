@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -68,6 +70,54 @@ std::vector<core::PredictiveAlert> decodeAlerts(const PgResult& result) {
 struct PgStore::Counters {
   std::atomic<std::uint64_t> transactions{0};
   std::atomic<std::uint64_t> retries{0};
+  std::atomic<std::uint64_t> rollups{0};
+  std::atomic<std::uint64_t> failedRollups{0};
+};
+
+// Folds the aggregate log on a thread of its own, at most once per interval and only after
+// anomaly writes, so the writers neither wait for it nor leave a core idle while it runs.
+class PgStore::RollupThread {
+ public:
+  // `fold` returns false when the roll-up failed: the next interval tries again.
+  RollupThread(std::chrono::milliseconds interval, std::function<bool()> fold)
+      : interval_(interval), fold_(std::move(fold)) {}
+  ~RollupThread() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Called after anomalies were written: a roll-up within the interval will fold them.
+  void request() {
+    std::lock_guard lock(mutex_);
+    requested_ = true;
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      wake_.wait_for(lock, interval_, [&] { return stop_; });
+      if (stop_ || !requested_) continue;
+      requested_ = false;
+      lock.unlock();
+      const bool folded = fold_();
+      lock.lock();
+      if (!folded) requested_ = true;
+    }
+  }
+
+  const std::chrono::milliseconds interval_;
+  const std::function<bool()> fold_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool requested_ = false;
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 // Runs `attempt`; on a retryable failure, runs it again after a growing, jittered delay until
@@ -114,7 +164,10 @@ PgStore::PgStore(PgSettings settings) : settings_(std::move(settings)), counters
   });
 }
 
-PgStore::~PgStore() = default;
+// The roll-up thread goes first: it uses the pool.
+PgStore::~PgStore() {
+  rollupThread_.reset();
+}
 
 template <typename Record>
 std::size_t PgStore::write(const detail::BatchTable& table, std::span<const Record> rows) {
@@ -180,7 +233,42 @@ std::size_t PgStore::writeMetrics(std::span<const core::ServiceMetrics> rows) {
 }
 
 std::size_t PgStore::writeAnomalies(std::span<const core::AnomalyRecord> rows) {
-  return write(detail::kAnomaliesTable, rows);
+  const std::size_t written = write(detail::kAnomaliesTable, rows);
+  if (written > 0) scheduleRollup();
+  return written;
+}
+
+std::size_t PgStore::rollUpAnomalyStats() {
+  const auto folded = withRetry("rolling up the anomaly aggregates", [&](PgConnection& db) {
+    return static_cast<std::size_t>(db.queryPrepared(std::string(detail::kRollUpAnomalyStats), {}).toInt64(0, 0));
+  });
+  counters_->rollups.fetch_add(1, std::memory_order_relaxed);
+  return folded;
+}
+
+void PgStore::scheduleRollup() {
+  if (settings_.statsRollupInterval.count() > 0) {
+    std::call_once(rollupStarted_, [&] {
+      rollupThread_ = std::make_unique<RollupThread>(settings_.statsRollupInterval, [this] { return tryRollUp(); });
+    });
+    rollupThread_->request();
+  } else {
+    tryRollUp();
+  }
+}
+
+// One attempt without the retry policy's waits: the rows are written and their deltas logged, so
+// a failed roll-up only leaves them for the next one.
+bool PgStore::tryRollUp() {
+  try {
+    PgPool::Lease lease = pool_->acquire();
+    lease->queryPrepared(std::string(detail::kRollUpAnomalyStats));
+    counters_->rollups.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  } catch (const PgError&) {
+    counters_->failedRollups.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
 }
 
 std::size_t PgStore::writePatterns(std::span<const core::PatternRecord> rows) {
@@ -337,7 +425,8 @@ std::vector<core::PredictiveAlert> PgStore::loadOpenAlerts(const std::string& se
 }
 
 PgStore::Statistics PgStore::statistics() const {
-  return {counters_->transactions.load(std::memory_order_relaxed), counters_->retries.load(std::memory_order_relaxed)};
+  return {counters_->transactions.load(std::memory_order_relaxed), counters_->retries.load(std::memory_order_relaxed),
+          counters_->rollups.load(std::memory_order_relaxed), counters_->failedRollups.load(std::memory_order_relaxed)};
 }
 
 }  // namespace stacklens::connect

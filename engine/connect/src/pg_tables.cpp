@@ -141,6 +141,7 @@ core::ServiceMetrics decodeMetrics(const PgResult& result, int row) {
 
 // ==== ml_anomalies (core::AnomalyRecord) ====
 // First version wins: resolved belongs to operators, and an id already archived is not revived.
+// The id encodes the timestamp, so a row newer than everything archived needs no archive probe.
 
 constexpr ColumnType kAnomalyColumns[] = {kText,   kText, kTimestamptz, kText,  kText, kFloat8,
                                           kFloat8, kText, kJsonb,       kJsonb, kText, kBool};
@@ -154,7 +155,8 @@ FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $
             $8::text[], $9::jsonb[], $10::jsonb[], $11::text[], $12::boolean[])
      WITH ORDINALITY AS s(anomaly_id, service, "timestamp", anomaly_type, severity, confidence_score, anomaly_score,
                           detection_methods, metric_values, expected_values, description, resolved, ord)
-WHERE NOT EXISTS (SELECT 1 FROM ml_anomalies_archive a WHERE a.anomaly_id = s.anomaly_id)
+WHERE s."timestamp" > COALESCE((SELECT max(a."timestamp") FROM ml_anomalies_archive a), '-infinity')
+   OR NOT EXISTS (SELECT 1 FROM ml_anomalies_archive a WHERE a.anomaly_id = s.anomaly_id)
 ORDER BY s.ord
 ON CONFLICT (anomaly_id) DO NOTHING)sql"};
 
@@ -560,6 +562,7 @@ std::span<const Statement> preparedStatements() {
         {kRecordForecastActual, kRecordForecastActualSql},
         {kLoadOpenAlerts, kLoadOpenAlertsSql},
         {kMarkAlertsMaterialized, kMarkAlertsMaterializedSql},
+        {kRollUpAnomalyStats, "SELECT ml_rollup_anomaly_stats()"},
     };
     return statements;
   }();

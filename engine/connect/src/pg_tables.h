@@ -62,6 +62,7 @@ inline constexpr std::string_view kMarkAlertsSent = "mark_alerts_sent";         
 inline constexpr std::string_view kMarkAlertMaterialized = "mark_alert_materialized";  // id, when
 inline constexpr std::string_view kRecordForecastActual = "record_forecast_actual";    // service, metric, t, value
 inline constexpr std::string_view kLoadOpenAlerts = "load_open_alerts";                // service, at, limit
+inline constexpr std::string_view kRollUpAnomalyStats = "roll_up_anomaly_stats";       // (none)
 inline constexpr std::string_view kMarkAlertsMaterialized =
     "mark_alerts_materialized";  // ids (text[]), whens (bigint[])
 

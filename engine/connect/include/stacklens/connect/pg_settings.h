@@ -39,15 +39,19 @@ struct PgSettings {
   /// Pooled connections one large batch write is spread over (by service, each part its own
   /// transaction, run in parallel by the server), 1..64; fewer when the pool has no more free.
   int writeConnections = 2;
+  /// How often anomaly writes fold the logged aggregate deltas into ml_anomaly_stats_hourly/daily
+  /// (PgStore::rollUpAnomalyStats); 0: after every anomaly write. Folding many batches at once is
+  /// what makes it cheap; the stats views are exact in between.
+  std::chrono::milliseconds statsRollupInterval{1000};
   PgRetryPolicy retry;
 
   /// Reads STACKLENS_PG_DSN, STACKLENS_PG_SSLMODE, STACKLENS_PG_SSLROOTCERT,
-  /// STACKLENS_PG_PASSWORD_FILE, STACKLENS_PG_POOL_MIN, STACKLENS_PG_POOL_MAX and
-  /// STACKLENS_PG_WRITE_CONNECTIONS (all optional).
+  /// STACKLENS_PG_PASSWORD_FILE, STACKLENS_PG_POOL_MIN, STACKLENS_PG_POOL_MAX,
+  /// STACKLENS_PG_WRITE_CONNECTIONS and STACKLENS_PG_STATS_ROLLUP_MS (all optional).
   static PgSettings fromEnvironment();
 
   /// Throws PgError naming the field when a value is unusable (unknown sslmode, unreadable
-  /// certificate or password file, pool bounds, write connections, a DSN libpq cannot parse).
+  /// certificate or password file, pool bounds, write connections, roll-up interval, a DSN libpq cannot parse).
   void validate() const;
 
   /// The password to send, if StackLens supplies one: the password file's first line, else

@@ -17,6 +17,12 @@
 // fails, the parts already committed stay; the retry or a replay of the batch completes it
 // without duplicates. Cost: one round trip per part, O(rows) on the server.
 //
+// Aggregates: inserting anomalies logs their per-(service, hour) deltas (a trigger, so every
+// writer does). After anomaly writes, a thread of the store folds the log into
+// ml_anomaly_stats_hourly/daily once per PgSettings::statsRollupInterval (many batches at once);
+// with an interval of 0, writeAnomalies folds before it returns. A failed roll-up does not fail a
+// write: the deltas stay logged for the next one (Statistics::failedRollups counts them).
+//
 // Failures: when the server goes away (restart, failover, network), the call reconnects and
 // retries the whole transaction with exponential backoff (PgSettings::retry); because writes
 // are idempotent, a retry after an unknown commit outcome cannot duplicate. Anything else
@@ -26,6 +32,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -89,6 +96,9 @@ class PgStore {
   std::size_t writeTrends(std::span<const core::TrendRecord> rows);
   std::size_t writeForecasts(std::span<const core::ForecastRecord> rows);
   std::size_t writeAlerts(std::span<const core::PredictiveAlert> rows);
+  /// Folds the aggregate deltas that anomaly writes logged into ml_anomaly_stats_hourly/daily
+  /// (ml_rollup_anomaly_stats(), one transaction); returns how many log rows it folded.
+  std::size_t rollUpAnomalyStats();
   /// Inserts or replaces one model version; when it is active, the service's other versions of
   /// the same model type are deactivated in the same transaction.
   void saveModel(const core::ModelRecord& model);
@@ -129,8 +139,10 @@ class PgStore {
 
   /// Counters for health endpoints and tests.
   struct Statistics {
-    std::uint64_t transactions = 0;  ///< committed write transactions
-    std::uint64_t retries = 0;       ///< attempts repeated after a retryable failure
+    std::uint64_t transactions = 0;   ///< committed write transactions
+    std::uint64_t retries = 0;        ///< attempts repeated after a retryable failure
+    std::uint64_t rollups = 0;        ///< aggregate roll-ups that committed (scheduled or called)
+    std::uint64_t failedRollups = 0;  ///< scheduled roll-ups that failed (the next one folds their deltas)
   };
   Statistics statistics() const;
 
@@ -144,11 +156,16 @@ class PgStore {
   template <typename Record>
   std::size_t write(const detail::BatchTable& table, std::span<const Record> rows);
   std::size_t merge(const detail::BatchTable& table, const std::vector<std::vector<std::string>>& parts);
+  void scheduleRollup();
+  bool tryRollUp();
 
   PgSettings settings_;
   std::unique_ptr<PgPool> pool_;
   struct Counters;
   std::unique_ptr<Counters> counters_;
+  class RollupThread;
+  std::once_flag rollupStarted_;
+  std::unique_ptr<RollupThread> rollupThread_;
 };
 
 }  // namespace stacklens::connect
