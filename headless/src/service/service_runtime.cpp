@@ -39,17 +39,6 @@ std::vector<double> messageLatencyBucketsSeconds() {
           0.075, 0.1,   0.15,  0.2,   0.3,    0.5,  1,     2.5,  5,     10,   30};
 }
 
-// glibc gives freed memory back on its own as soon as an arena's free top exceeds 128 KB (and
-// serves blocks above a moving threshold with mmap/munmap). With a refit per 100 messages, each
-// allocating and freeing a few hundred KB on the worker thread, that was a madvise (a TLB
-// shootdown across cores) and fresh page faults per refit: a third of the service's CPU with
-// frequent refits. The loop's malloc_trim once a second returns the memory instead.
-void keepFreedMemoryBetweenTrims() {
-  constexpr int kThreshold = 64 * 1024 * 1024;
-  mallopt(M_TRIM_THRESHOLD, kThreshold);
-  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);  // the largest glibc accepts; fixing it also stops its growth
-}
-
 // librdkafka's syslog levels into the service's (JSON) log.
 void routeKafkaLogs() {
   connect::setKafkaLogHandler([](int level, const std::string& facility, const std::string& message) {
@@ -333,7 +322,6 @@ int ServiceRuntime::httpPort() const {
 
 int ServiceRuntime::run(BatchHandler& handler) {
   installStopSignals();
-  keepFreedMemoryBetweenTrims();
   Loop loop(*this, handler);
   return loop.run();
 }
