@@ -2,8 +2,8 @@
 --
 -- Every refit writes an isolation forest of ~100 KB (and a DBSCAN model) to ml_models, one per
 -- ml.retrain_every messages of a service. pglz took ~11 ms of server CPU per forest on the
--- benchmark machine (300 forest-shaped blobs in one INSERT: 3.5 s, at load 11), more than the service
--- spent on the whole refit; LZ4 took 1.7 ms (57 → 68 KB stored). Values written before keep
+-- benchmark machine (300 forest-shaped blobs in one INSERT: 3.5 s, at load 11), as much as the
+-- service spends on the refit itself; LZ4 took 1.7 ms (57 → 68 KB stored). Values written before keep
 -- their compression. Servers built without LZ4 keep pglz.
 DO $$
 BEGIN
