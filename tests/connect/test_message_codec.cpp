@@ -2,6 +2,9 @@
 #include <QJsonObject>
 #include <QtTest>
 
+#include <bit>
+#include <cstdint>
+
 #include "stacklens/connect/message_codec.h"
 
 using namespace stacklens::connect;
@@ -104,6 +107,55 @@ class TestMessageCodec : public QObject {
     const auto decoded = decodeServiceMetrics(payload.toStdString());
     QVERIFY(!decoded);
     QVERIFY2(QString::fromStdString(decoded.error).contains(expected), decoded.error.c_str());
+  }
+
+  // Messages of the usual shape are read without building a JSON document; anything unusual goes
+  // to the general parser. An unknown key with an escape sends a message the general way, so
+  // each payload here is decoded both ways and must give the same record or the same error.
+  void theShortcutReadsAsTheGeneralParser_data() {
+    QTest::addColumn<QString>("payload");
+    QString example(kContractExample);
+    QTest::newRow("contract") << example;
+    QTest::newRow("no window") << QString::fromStdString(withField("window", ""));
+    QTest::newRow("spaces") << QString(kContractExample).replace(",", " ,\t").replace(":", "\r\n: ");
+    QTest::newRow("exponents") << QString(kContractExample).replace("10000", "1.0e4").replace("0.5", "5E-1").replace("150", "1.5e+2");
+    QTest::newRow("long mantissa") << QString(kContractExample).replace("0.3", "0.30000000000000004441");
+    QTest::newRow("big integer") << QString(kContractExample).replace("10000", "9007199254740993");
+    QTest::newRow("huge integer") << QString(kContractExample).replace("10000", "123456789012345678901234");
+    QTest::newRow("tiny") << QString(kContractExample).replace("0.3", "4.9e-324");
+    QTest::newRow("underflow") << QString(kContractExample).replace("0.3", "1e-400");
+    QTest::newRow("zero") << QString(kContractExample).replace("0.3", "0.0e0");
+    QTest::newRow("minus zero") << QString(kContractExample).replace("0.3", "-0");
+    QTest::newRow("leading zero") << QString(kContractExample).replace("0.3", "03");
+    QTest::newRow("bare dot") << QString(kContractExample).replace("0.3", "3.");
+    QTest::newRow("unknown fields") << QString(kContractExample).replace("{", R"({"region":"eu","shard":7,)");
+    QTest::newRow("unknown object") << QString(kContractExample).replace("{", R"({"tags":{"a":1},)");
+    QTest::newRow("duplicate") << QString(kContractExample).replace("{", R"({"error_rate":7,)");
+    QTest::newRow("escaped service") << QString(kContractExample).replace(R"("api")", R"("a\u0070i")");
+    QTest::newRow("utf-8 service") << QString(kContractExample).replace(R"("api")", "\"äpi\"");
+    QTest::newRow("trailing comma") << QString(kContractExample).replace("0.3}", "0.3,}");
+    QTest::newRow("trailing text") << QString(kContractExample) + " x";
+    QTest::newRow("missing") << QString::fromStdString(withField("unique_ips", ""));
+    QTest::newRow("negative") << QString::fromStdString(withField("total_requests", "-5"));
+    QTest::newRow("absurd") << QString::fromStdString(withField("latency_p95_ms", "4e6"));
+    QTest::newRow("bad window") << QString::fromStdString(withField("window", "\"0s\""));
+    QTest::newRow("bad timestamp") << QString::fromStdString(withField("timestamp", "\"soon\""));
+  }
+  void theShortcutReadsAsTheGeneralParser() {
+    QFETCH(QString, payload);
+    const std::string usual = payload.toStdString();
+    std::string general = usual;
+    if (const auto brace = general.find('{'); brace != std::string::npos) general.insert(brace + 1, R"("\u0078":0,)");
+    const auto a = decodeServiceMetrics(usual);
+    const auto b = decodeServiceMetrics(general);
+    QCOMPARE(bool(a), bool(b));
+    QCOMPARE(QString::fromStdString(a.error), QString::fromStdString(b.error));
+    if (!a) return;
+    QCOMPARE(a.value->service, b.value->service);
+    QCOMPARE(a.value->timestamp, b.value->timestamp);
+    QCOMPARE(a.value->windowSeconds, b.value->windowSeconds);
+    for (std::size_t i = 0; i < kFeatureCount; ++i)  // bit for bit, also the sign of a zero
+      QCOMPARE(std::bit_cast<std::uint64_t>(a.value->features()[i]), std::bit_cast<std::uint64_t>(b.value->features()[i]));
   }
 
   void rejectsOversized() {

@@ -1,6 +1,11 @@
 #include "stacklens/connect/message_codec.h"
 
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace stacklens::connect {
@@ -17,13 +22,8 @@ std::string formatNumber(double value) {
   return text;
 }
 
-// Reads a required non-negative finite number no larger than `max`; sets `error` otherwise.
-bool readMeasure(const json& object, const char* field, double max, double& out, std::string& error) {
-  const auto it = object.find(field);
-  if (it == object.end()) return error = std::string("missing field '") + field + "'", false;
-  if (!it->is_number())
-    return error = std::string("field '") + field + "': expected a number, got " + typeName(*it), false;
-  const double value = it->get<double>();
+// A non-negative finite number no larger than `max`; sets `error` otherwise.
+bool checkMeasure(const char* field, double value, double max, std::string& error) {
   if (!std::isfinite(value)) return error = std::string("field '") + field + "': not a finite number", false;
   if (value < 0)
     return error = std::string("field '") + field + "': must not be negative (" + formatNumber(value) + ")", false;
@@ -31,6 +31,17 @@ bool readMeasure(const json& object, const char* field, double max, double& out,
     return error = std::string("field '") + field + "': absurd value " + formatNumber(value) + " (limit " +
                    formatNumber(max) + ")",
            false;
+  return true;
+}
+
+// Reads a required non-negative finite number no larger than `max`; sets `error` otherwise.
+bool readMeasure(const json& object, const char* field, double max, double& out, std::string& error) {
+  const auto it = object.find(field);
+  if (it == object.end()) return error = std::string("missing field '") + field + "'", false;
+  if (!it->is_number())
+    return error = std::string("field '") + field + "': expected a number, got " + typeName(*it), false;
+  const double value = it->get<double>();
+  if (!checkMeasure(field, value, max, error)) return false;
   out = value;
   return true;
 }
@@ -59,6 +70,158 @@ std::optional<json> parseObject(std::string_view payload, std::string& error) {
   return document;
 }
 
+// The eight measures of an analytics-alerts message, in the order they are checked.
+struct Measure {
+  const char* field;
+  double ValidationLimits::*limit;
+  double core::ServiceMetrics::*target;
+};
+constexpr std::array<Measure, 8> kMeasures{{
+    {"total_requests", &ValidationLimits::maxCount, &core::ServiceMetrics::totalRequests},
+    {"error_rate", &ValidationLimits::maxErrorRatePercent, &core::ServiceMetrics::errorRate},
+    {"latency_p99_ms", &ValidationLimits::maxLatencyMs, &core::ServiceMetrics::latencyP99Ms},
+    {"latency_p95_ms", &ValidationLimits::maxLatencyMs, &core::ServiceMetrics::latencyP95Ms},
+    {"latency_mean_ms", &ValidationLimits::maxLatencyMs, &core::ServiceMetrics::latencyMeanMs},
+    {"unique_users", &ValidationLimits::maxCount, &core::ServiceMetrics::uniqueUsers},
+    {"unique_ips", &ValidationLimits::maxCount, &core::ServiceMetrics::uniqueIps},
+    {"risk_score", &ValidationLimits::maxRiskScore, &core::ServiceMetrics::riskScore},
+}};
+
+// m.service (already read) and the timestamp's text, checked; sets m.timestamp.
+bool checkServiceAndTime(std::string_view timestamp, const ValidationLimits& limits, core::ServiceMetrics& m,
+                         std::string& error) {
+  if (m.service.empty()) return error = "field 'service': must not be empty", false;
+  if (m.service.size() > limits.maxServiceNameLength)
+    return error = "field 'service': longer than " + std::to_string(limits.maxServiceNameLength) + " characters",
+           false;
+  for (unsigned char c : m.service)
+    if (c < 0x20 || c == 0x7F) return error = "field 'service': contains control characters", false;
+  const auto parsed = core::parseTimestamp(timestamp);
+  if (!parsed)
+    return error = "field 'timestamp': '" + std::string(timestamp) + "' is not an ISO-8601 timestamp", false;
+  if (*parsed < limits.earliestTimestamp)
+    return error = "field 'timestamp': absurd value '" + std::string(timestamp) + "'", false;
+  m.timestamp = *parsed;
+  return true;
+}
+
+// "3600s": seconds, positive, at most 31 days; sets m.windowSeconds.
+bool checkWindow(const std::string& window, core::ServiceMetrics& m, std::string& error) {
+  std::size_t used = 0;
+  long seconds = 0;
+  try {
+    seconds = std::stol(window, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || window.substr(used) != "s" || seconds <= 0 || seconds > 31 * 86400)
+    return error = "field 'window': '" + window + "' is not a window like \"3600s\"", false;
+  m.windowSeconds = static_cast<int>(seconds);
+  return true;
+}
+
+// An analytics-alerts message read straight from its text, for the shape producers send: one
+// flat object whose keys and string values are printable ASCII without escapes and whose numbers
+// are unsigned JSON numbers, each known field once, all required ones present. On that shape
+// the general parser (nlohmann) reads the same strings and the same doubles (both round
+// correctly); anything else (escapes, other value types, a minus sign, duplicates, a missing
+// field, bad JSON) is left to it, so that it names the problem.
+class FlatScanner {
+ public:
+  explicit FlatScanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  bool next(char c) {
+    skipSpace();
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  bool atEnd() {
+    skipSpace();
+    return p_ == end_;
+  }
+  std::optional<std::string_view> string() {
+    if (!next('"')) return std::nullopt;
+    const char* begin = p_;
+    for (; p_ != end_ && *p_ != '"'; ++p_)
+      if (const auto c = static_cast<unsigned char>(*p_); c < 0x20 || c >= 0x7F || c == '\\') return std::nullopt;
+    if (p_ == end_) return std::nullopt;
+    return std::string_view(begin, static_cast<std::size_t>(p_++ - begin));
+  }
+  std::optional<double> number() {
+    skipSpace();
+    const char* begin = p_;
+    bool significant = false;  // a non-zero digit before the exponent
+    auto digits = [&](bool mantissa) {
+      const char* first = p_;
+      for (; p_ != end_ && *p_ >= '0' && *p_ <= '9'; ++p_) significant = significant || (mantissa && *p_ != '0');
+      return p_ != first;
+    };
+    if (p_ != end_ && *p_ == '0')
+      ++p_;
+    else if (!digits(true))
+      return std::nullopt;
+    if (p_ != end_ && *p_ == '.' && (++p_, !digits(true))) return std::nullopt;
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!digits(false)) return std::nullopt;
+    }
+    double value = 0;
+    const auto [stop, status] = std::from_chars(begin, p_, value);
+    // Overflow and underflow are left to the general parser and its messages.
+    if (status != std::errc() || stop != p_ || (significant && value < std::numeric_limits<double>::min()))
+      return std::nullopt;
+    return value;
+  }
+
+ private:
+  void skipSpace() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+  const char* p_;
+  const char* end_;
+};
+
+struct FlatMessage {
+  std::string_view service, timestamp;
+  std::optional<std::string_view> window;
+  std::array<double, kMeasures.size()> measures{};
+};
+
+std::optional<FlatMessage> scanFlatMessage(std::string_view text) {
+  FlatScanner in(text);
+  FlatMessage m;
+  std::uint32_t seen = 0;  // bits: the measures, then service, timestamp, window
+  constexpr std::uint32_t kService = 1u << kMeasures.size(), kTimestamp = kService << 1, kWindow = kTimestamp << 1;
+  constexpr std::uint32_t kRequired = kTimestamp | kService | (kService - 1);
+  auto once = [&](std::uint32_t bit) { return !(seen & bit) && (seen |= bit); };
+  if (!in.next('{')) return std::nullopt;
+  do {
+    const auto key = in.string();
+    if (!key || !in.next(':')) return std::nullopt;
+    if (*key == "service" || *key == "timestamp" || *key == "window") {
+      const std::uint32_t bit = *key == "service" ? kService : *key == "timestamp" ? kTimestamp : kWindow;
+      const auto value = once(bit) ? in.string() : std::nullopt;
+      if (!value) return std::nullopt;
+      (bit == kService ? m.service : bit == kTimestamp ? m.timestamp : m.window.emplace()) = *value;
+      continue;
+    }
+    const auto measure =
+        std::find_if(kMeasures.begin(), kMeasures.end(), [&](const Measure& x) { return *key == x.field; });
+    if (measure == kMeasures.end()) {  // an unknown field: ignored, as the parser does
+      if (!in.string() && !in.number()) return std::nullopt;
+      continue;
+    }
+    const auto i = static_cast<std::size_t>(measure - kMeasures.begin());
+    const auto value = once(1u << i) ? in.number() : std::nullopt;
+    if (!value) return std::nullopt;
+    m.measures[i] = *value;
+  } while (in.next(','));
+  if (!in.next('}') || !in.atEnd() || (seen & kRequired) != kRequired) return std::nullopt;
+  return m;
+}
+
 json doubleMap(const std::map<std::string, double>& values) {
   json object = json::object();
   for (const auto& [name, value] : values) object[name] = std::isfinite(value) ? json(value) : json(nullptr);
@@ -74,50 +237,34 @@ Decoded<core::ServiceMetrics> decodeServiceMetrics(std::string_view payload, con
                 std::to_string(limits.maxMessageBytes) + ")";
     return out;
   }
+  core::ServiceMetrics m;
+  if (const auto flat = scanFlatMessage(payload)) {  // the common shape, without a JSON document
+    m.service.assign(flat->service);
+    if (!checkServiceAndTime(flat->timestamp, limits, m, out.error)) return out;
+    if (flat->window && !checkWindow(std::string(*flat->window), m, out.error)) return out;
+    for (std::size_t i = 0; i < kMeasures.size(); ++i) {
+      if (!checkMeasure(kMeasures[i].field, flat->measures[i], limits.*kMeasures[i].limit, out.error)) return out;
+      m.*kMeasures[i].target = flat->measures[i];
+    }
+    out.value = std::move(m);
+    return out;
+  }
+
   const auto document = parseObject(payload, out.error);
   if (!document) return out;
   const json& object = *document;
-
-  core::ServiceMetrics m;
   std::string timestamp;
   if (!readString(object, "service", m.service, out.error) || !readString(object, "timestamp", timestamp, out.error))
     return out;
-  if (m.service.empty()) return out.error = "field 'service': must not be empty", out;
-  if (m.service.size() > limits.maxServiceNameLength)
-    return out.error = "field 'service': longer than " + std::to_string(limits.maxServiceNameLength) + " characters",
-           out;
-  for (unsigned char c : m.service)
-    if (c < 0x20 || c == 0x7F) return out.error = "field 'service': contains control characters", out;
-  const auto parsed = core::parseTimestamp(timestamp);
-  if (!parsed) return out.error = "field 'timestamp': '" + timestamp + "' is not an ISO-8601 timestamp", out;
-  if (*parsed < limits.earliestTimestamp) return out.error = "field 'timestamp': absurd value '" + timestamp + "'", out;
-  m.timestamp = *parsed;
-
+  if (!checkServiceAndTime(timestamp, limits, m, out.error)) return out;
   if (const auto it = object.find("window"); it != object.end()) {
     if (!it->is_string())
       return out.error = "field 'window': expected a string like \"3600s\", got " + typeName(*it), out;
-    const std::string window = it->get<std::string>();
-    std::size_t used = 0;
-    long seconds = 0;
-    try {
-      seconds = std::stol(window, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || window.substr(used) != "s" || seconds <= 0 || seconds > 31 * 86400)
-      return out.error = "field 'window': '" + window + "' is not a window like \"3600s\"", out;
-    m.windowSeconds = static_cast<int>(seconds);
+    if (!checkWindow(it->get_ref<const std::string&>(), m, out.error)) return out;
   }
-
-  const bool valid = readMeasure(object, "total_requests", limits.maxCount, m.totalRequests, out.error) &&
-                     readMeasure(object, "error_rate", limits.maxErrorRatePercent, m.errorRate, out.error) &&
-                     readMeasure(object, "latency_p99_ms", limits.maxLatencyMs, m.latencyP99Ms, out.error) &&
-                     readMeasure(object, "latency_p95_ms", limits.maxLatencyMs, m.latencyP95Ms, out.error) &&
-                     readMeasure(object, "latency_mean_ms", limits.maxLatencyMs, m.latencyMeanMs, out.error) &&
-                     readMeasure(object, "unique_users", limits.maxCount, m.uniqueUsers, out.error) &&
-                     readMeasure(object, "unique_ips", limits.maxCount, m.uniqueIps, out.error) &&
-                     readMeasure(object, "risk_score", limits.maxRiskScore, m.riskScore, out.error);
-  if (valid) out.value = std::move(m);
+  for (const Measure& measure : kMeasures)
+    if (!readMeasure(object, measure.field, limits.*measure.limit, m.*measure.target, out.error)) return out;
+  out.value = std::move(m);
   return out;
 }
 

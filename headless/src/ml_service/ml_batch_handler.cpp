@@ -138,11 +138,7 @@ void MlBatchHandler::handle(std::span<const connect::KafkaMessage> batch, servic
   emit(records, out);
   metrics_->services.set(static_cast<double>(seen_.size()));
   metrics_->refitBacklog.set(static_cast<double>(worker_.backlog()));
-  if (!batch.empty()) {
-    int warming = 0;
-    for (const auto& service : seen_) warming += pipeline_.state(service) == core::pipeline::ServiceState::kWarmingUp;
-    metrics_->warmingUp.set(warming);
-  }
+  if (!batch.empty()) metrics_->warmingUp.set(pipeline_.servicesWarmingUp());
 }
 
 }  // namespace stacklens::headless::ml_service

@@ -94,6 +94,7 @@ MlPipeline& MlPipeline::operator=(MlPipeline&&) noexcept = default;
 std::vector<std::string> MlPipeline::services() const {
   std::vector<std::string> names;
   for (const auto& [name, _] : services_) names.push_back(name);
+  std::sort(names.begin(), names.end());
   return names;
 }
 
@@ -106,6 +107,12 @@ int MlPipeline::pendingRefits() const {
   int pending = 0;
   for (const auto& [_, s] : services_) pending += s->pending != nullptr;
   return pending;
+}
+
+int MlPipeline::servicesWarmingUp() const {
+  int warming = 0;
+  for (const auto& [_, s] : services_) warming += s->version == 0;
+  return warming;
 }
 
 ServiceState MlPipeline::state(const std::string& service) const {

@@ -28,6 +28,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "stacklens/core/detect/anomaly_detector.h"
@@ -110,10 +111,12 @@ class MlPipeline {
 
   /// Refit jobs started and not swapped in yet (all services).
   int pendingRefits() const;
+  /// Services known to the pipeline that have no model yet (warming up). O(services), no lookups.
+  int servicesWarmingUp() const;
 
   const MlPipelineConfig& config() const { return config_; }
   const detect::DetectionStatistics& statistics() const { return statistics_; }
-  std::vector<std::string> services() const;
+  std::vector<std::string> services() const;  ///< sorted
   /// Current model version of a service (0: not trained).
   int modelVersion(const std::string& service) const;
   ServiceState state(const std::string& service) const;
@@ -136,7 +139,8 @@ class MlPipeline {
   Clock clock_;
   Executor executor_;
   detect::DetectionStatistics statistics_;
-  std::map<std::string, std::unique_ptr<ServiceModels>> services_;
+  // Hashed: looked up once per message, and names of a fleet share long prefixes.
+  std::unordered_map<std::string, std::unique_ptr<ServiceModels>> services_;
 };
 
 }  // namespace stacklens::core::pipeline
