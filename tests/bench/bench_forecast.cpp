@@ -13,6 +13,7 @@
 
 #include "stacklens/core/forecast/arima.h"
 #include "stacklens/core/forecast/auto_arima.h"
+#include "stacklens/core/sim/fleet_simulator.h"
 
 namespace {
 
@@ -64,6 +65,33 @@ void BM_AutoArimaSeasonal(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AutoArimaSeasonal)->Unit(benchmark::kMillisecond);
+
+// What a new fixed-orders setting costs the workbench's tuning panel: the (p,1,q)(0,1,1)[24] fits
+// of the three charted metrics (error_rate, latency_p99_ms, total_requests) on the last 14 days of
+// a simulated service (fleet seed 42), for each of the 16 orders p, q in 0..3 that
+// bench_workbench's BM_SettingChangeToChart/change:2 cycles through. Time per order (3 fits).
+void BM_WorkbenchOrderFits(benchmark::State& state) {
+  stacklens::core::sim::FleetConfig fleet;
+  fleet.services = 1;
+  fleet.hours = 30 * 24;
+  fleet.seed = 42;
+  std::vector<std::vector<double>> windows(3);
+  for (const auto& sample : stacklens::core::sim::FleetSimulator(fleet).all()) {
+    const auto f = sample.metrics.features();
+    windows[0].push_back(f[0]);
+    windows[1].push_back(f[1]);
+    windows[2].push_back(f[7]);
+  }
+  for (auto& w : windows) w.erase(w.begin(), w.end() - 14 * 24);
+  int step = 0;
+  for (auto _ : state) {
+    ArimaSpec spec;
+    spec.order = {step % 4, 1, (step / 4) % 4, 0, 1, 1, 24};
+    ++step;
+    for (const auto& w : windows) benchmark::DoNotOptimize(fitArima(w, spec));
+  }
+}
+BENCHMARK(BM_WorkbenchOrderFits)->Iterations(48)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -203,6 +203,47 @@ class TestChartPresenter : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(smooth(), 3000);
   }
 
+  // A redraw that changes only series (new anomaly marks) skips the chart's layout, one that moves
+  // an axis (a threshold above the data) lays it out again; either way the pane paints exactly
+  // what a new presenter shown those plots at once paints.
+  void aRedrawLaysOutAgainOnlyWhenTheAxesChangeAndPaintsTheSame() {
+    const auto data = hourlyService(24 * 14, 100);
+    MetricPlot before{data, 0, {}, {}, {}, {}, {}};
+    before.anomalies = {{data->timestamps[100], 900.0, core::Severity::kCritical, ""}};
+    MetricPlot marks = before;
+    marks.anomalies.push_back({data->timestamps[50], data->values[0][50], core::Severity::kLow, ""});
+    MetricPlot threshold = marks;
+    threshold.threshold = 1500;
+    // Once the pane has settled: no redraw pending and painted smooth again.
+    auto painted = [](ChartPresenter& p) {
+      p.flushRedraw();
+      QChartView* view = p.paneView(0);
+      [&] { QTRY_VERIFY(!p.redrawPending() && view->renderHints().testFlag(QPainter::Antialiasing)); }();
+      return view->grab().toImage();
+    };
+    auto fresh = [&](const MetricPlot& plot) {
+      ChartPresenter presenter;
+      presenter.resize(900, 400);
+      presenter.show();
+      [&] { QVERIFY(QTest::qWaitForWindowExposed(&presenter)); }();
+      presenter.setPlots({plot});
+      return painted(presenter);
+    };
+    ChartPresenter presenter;
+    presenter.resize(900, 400);
+    presenter.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&presenter));
+    presenter.setPlots({before});
+    painted(presenter);
+    const int layouts = presenter.layoutCount();
+    presenter.setPlots({marks}, true);
+    QCOMPARE(painted(presenter), fresh(marks));
+    QCOMPARE(presenter.layoutCount(), layouts);
+    presenter.setPlots({threshold}, true);
+    QCOMPARE(painted(presenter), fresh(threshold));
+    QVERIFY(presenter.layoutCount() > layouts);
+  }
+
   void zoomPanAndReset() {
     ChartPresenter presenter;
     presenter.resize(800, 500);

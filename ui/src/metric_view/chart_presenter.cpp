@@ -87,6 +87,7 @@ struct ChartPresenter::Pane {
   QLineSeries* capacityLimit = nullptr;
   QGraphicsLineItem* crosshair = nullptr;
   int shownPoints = 0;
+  QString laidOutFor;  // the axes and size the plot area was last fitted to (fitPlotArea)
 
   void attach(QAbstractSeries* s) {
     chart->addSeries(s);
@@ -473,11 +474,26 @@ void ChartPresenter::drawPane(Pane& pane, const MetricPlot& plot) {
   pane.y->setTickCount(static_cast<int>(std::lround((hi - lo) / step)) + 1);
   const int decimals = step > 0 ? std::clamp(static_cast<int>(-std::floor(std::log10(step))), 0, 6) : 2;
   pane.y->setLabelFormat(QStringLiteral("%.%1f").arg(decimals));
-  fitPlotArea(pane);
   pane.x->setRange(toDateTime(from_), toDateTime(to_));
   const core::EpochSeconds span = to_ - from_;
   pane.x->setFormat(span > 20 * 86400 ? QStringLiteral("MMM d") : span > 2 * 86400 ? QStringLiteral("MMM d HH:mm")
                                                                                   : QStringLiteral("HH:mm"));
+  // Fitting the plot area lays the whole chart out twice (most of a redraw's time): only when the
+  // axes' labels or the chart's size changed, not when only the series did (e.g. new anomaly marks).
+  const QString axes = QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8x%9")
+                           .arg(lo, 0, 'g', 17)
+                           .arg(hi, 0, 'g', 17)
+                           .arg(pane.y->tickCount())
+                           .arg(pane.y->labelFormat())
+                           .arg(from_)
+                           .arg(to_)
+                           .arg(pane.x->format())
+                           .arg(pane.chart->size().width())
+                           .arg(pane.chart->size().height());
+  if (axes != pane.laidOutFor) {
+    fitPlotArea(pane);
+    pane.laidOutFor = axes;
+  }
 
   QList<QPointF> bandUp, bandDown;
   std::vector<std::pair<double, double>> windows;
@@ -525,8 +541,8 @@ void ChartPresenter::updateLegend() {
 
 void ChartPresenter::fitPlotArea(Pane& pane) {
   // The same plot-area margins in every pane, so the time axes line up whatever the labels' width.
-  // Called on every redraw (the axis labels change) and whenever the chart is resized (a fixed plot
-  // area does not follow).
+  // Called on a redraw that changes the axes (their labels change) and whenever the chart is
+  // resized (a fixed plot area does not follow).
   const QSizeF size = pane.chart->size();
   const qreal top = 28;
   const qreal bottom = pane.x->labelsVisible() ? 30 : 10;
@@ -534,6 +550,7 @@ void ChartPresenter::fitPlotArea(Pane& pane) {
   const QRectF area(kPlotLeft, top, size.width() - kPlotLeft - kPlotRight, size.height() - top - bottom);
   // Qt Charts lays out the background, the title and the axis labels only while the plot area is
   // automatic: lay them out for the current size first, then fix the plot area.
+  ++layoutCount_;
   pane.chart->setPlotArea(QRectF());
   pane.chart->layout()->setGeometry(QRectF(QPointF(0, 0), size));
   pane.chart->setPlotArea(area);

@@ -115,18 +115,12 @@ class TraceRecorder {
       std::size_t end = accepted_.size();  // one past the last training row
       while (end > 0 && samples_[accepted_[end - 1]].timestamp != m.trainedAt) --end;
       const auto n = static_cast<std::size_t>(m.trainingSamples);
-      if (end < n || n == 0) {
+      if (end < n || n == 0 || out.trainingForestScores.size() != n || !out.trainingBaseline) {
         broken_ = true;
         continue;
       }
-      detector_ = detect::AnomalyDetector::deserialize(m.blob);
-      std::vector<FeatureVector> rows;
-      for (std::size_t i = end - n; i < end; ++i) rows.push_back(samples_[accepted_[i]].features());
-      DetectionTrace::Model model;
-      for (const detect::Detection& d : detector_.detect(detect::toMatrix(rows)))
-        model.trainingScores.push_back(d.score);
-      model.baseline = detect::Baseline::fromSamples(rows);
-      trace_->models.push_back(std::move(model));
+      // The pipeline scored the training rows when it fitted the forest.
+      trace_->models.push_back({out.trainingForestScores, *out.trainingBaseline});
     }
   }
 
@@ -140,7 +134,7 @@ class TraceRecorder {
     step.position = position;
     step.sample = sample;
     step.model = trace_->models.size() - 1;
-    step.forestScore = detector_.detect(samples_[sample].features()).score;
+    step.forestScore = out.forestScore;
     step.votes = out.votes;
     trace_->steps.push_back(std::move(step));
   }
@@ -153,7 +147,6 @@ class TraceRecorder {
   DetectionTrace* trace_;
   const std::vector<ServiceMetrics>& samples_;
   std::vector<std::size_t> accepted_;  // indices of the samples the pipeline took into its history
-  detect::AnomalyDetector detector_;   // the newest model's detector
   bool broken_ = false;
 };
 

@@ -45,6 +45,10 @@ ArimaSystem makeSystem(std::vector<double> ar, std::vector<double> ma, std::vect
 /// stationary (numerically).
 Eigen::MatrixXd stationaryCovariance(const ArimaSystem& system);
 
+/// Its first column alone (all the Chandrasekhar recursions need): O(r p) instead of O(r^2).
+/// Empty when the AR part is not stationary (numerically).
+Eigen::VectorXd stationaryFirstColumn(const ArimaSystem& system);
+
 struct FilterOptions {
   bool keepInnovations = false;  ///< fill innovations/variances
   bool keepFinalState = false;   ///< fill finalMean/finalCov (the state at n+1 given 1..n)

@@ -54,6 +54,7 @@ struct MlPipeline::ModelSet {
 
 // The models and records of one refit, ready to be swapped in.
 struct MlPipeline::FittedModels : ModelSet {
+  std::vector<double> trainingScores;  // the forest's score of each training row
   std::vector<ModelRecord> models;
   std::vector<PatternRecord> patternRecords;
   std::vector<TrendRecord> trends;
@@ -156,6 +157,8 @@ MlPipeline::FitJob MlPipeline::snapshot(const ServiceModels& s) const {
 void MlPipeline::install(ServiceModels& s, FittedModels fitted, PipelineOutput& out) {
   static_cast<ModelSet&>(s) = std::move(static_cast<ModelSet&>(fitted));
   ++statistics_.modelsTrained;
+  out.trainingForestScores = std::move(fitted.trainingScores);
+  out.trainingBaseline = s.baseline;
   for (auto& m : fitted.models) {
     m.blob = m.modelType == "dbscan" ? s.patterns.serialize() : s.detector.serialize();
     out.models.push_back(std::move(m));
@@ -200,6 +203,8 @@ MlPipeline::FittedModels MlPipeline::fit(const FitJob& job, const MlPipelineConf
   const auto training = s.detector.detect(x);
   const double flagged =
       static_cast<double>(std::count_if(training.begin(), training.end(), [](const auto& d) { return d.isAnomaly; }));
+  s.trainingScores.reserve(training.size());
+  for (const detect::Detection& d : training) s.trainingScores.push_back(d.score);
   ModelRecord forest = record("isolation_forest");
   const auto& f = s.detector.forest();
   forest.metrics = {{"threshold", f.threshold()},
@@ -377,6 +382,7 @@ PipelineOutput MlPipeline::process(const ServiceMetrics& sample) {
   const FeatureVector features = sample.features();
   const detect::Detection d = s.detector.detect(features);
   out.votes.isolationForest = {true, d.isAnomaly, d.confidence};
+  out.forestScore = d.score;
   const detect::PatternMatch m = s.patterns.match(features);
   out.votes.pattern = {!s.patterns.signatures().empty(), m.isShift, m.score};
   // Trend vote: a change point completed by this sample in any metric; the strongest one names it.

@@ -77,6 +77,9 @@ class ChartPresenter : public QWidget {
 
   /// Redraws done so far (each is one replace() per series); for tests and benchmarks.
   int redrawCount() const { return redrawCount_; }
+  /// Full layouts of a pane's chart (after its axes or size changed; a redraw that changes only
+  /// series skips it).
+  int layoutCount() const { return layoutCount_; }
   /// Redraws now if one is pending (benchmarks measure "setting change → chart updated").
   void flushRedraw();
   bool redrawPending() const;
@@ -124,6 +127,7 @@ class ChartPresenter : public QWidget {
   QString readout_;
   bool dark_ = false;
   int redrawCount_ = 0;
+  int layoutCount_ = 0;
   // Drag-to-pan state.
   bool dragging_ = false;
   double dragStartX_ = 0;

@@ -158,8 +158,8 @@ struct DetectionTrace {
 };
 
 /// The replay of one service (what runBacktest does per service), for callers that need only one.
-/// With `trace`, also fills it (costs one forest scoring of each model's training rows and of each
-/// scored sample, a few percent of the replay).
+/// With `trace`, also fills it from what the pipeline reports (the forest scores of each model's
+/// training rows and of each scored sample): no extra scoring.
 ServiceBacktest replayService(const ServiceHistory& history, const BacktestConfig& config,
                               const std::function<bool()>& cancelled = {},
                               const std::function<void(std::size_t done)>& advanced = {},

@@ -25,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -79,6 +80,14 @@ struct PipelineOutput {
   std::vector<PatternRecord> patterns;  ///< after a training run
   std::vector<TrendRecord> trends;      ///< after a training run, one per feature
   std::vector<ModelRecord> models;      ///< after a training run: isolation_forest and dbscan
+  /// The isolation forest's score s of the sample (process only, once detecting): the number the
+  /// forest's vote was decided from.
+  double forestScore = 0;
+  /// After a training run: the new forest's score of each training row (history order) and the
+  /// baseline of those rows - what a backtest keeps to decide its replay again for another
+  /// contamination (core::backtest::DetectionTrace) without scoring the rows a second time.
+  std::vector<double> trainingForestScores;
+  std::optional<detect::Baseline> trainingBaseline;
 };
 
 /// Seconds since the epoch, UTC. Injected so that tests and backtests control time.
