@@ -260,8 +260,11 @@ class TestPgStore : public QObject {
     PgStore& store = *store_;
     std::vector<core::AnomalyRecord> batch;
     for (int i = 0; i < 500; ++i) batch.push_back(makeAnomaly("svc" + std::to_string(i % 5), kBase + (i / 5) * kHour));
+    const auto conflictsBefore = store.statistics().conflictingInserts;
     QCOMPARE(store.writeAnomalies(batch), std::size_t{500});
+    QCOMPARE(store.statistics().conflictingInserts, conflictsBefore);  // new rows: the plain insert did it
     QCOMPARE(store.writeAnomalies(batch), std::size_t{0});
+    QCOMPARE(store.statistics().conflictingInserts, conflictsBefore + 1);  // the replay went again as a merge
     QCOMPARE(scalarOf(*db_, "SELECT count(*) FROM ml_anomalies"), 500LL);
     QCOMPARE(scalarOf(*db_, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_hourly"), 500LL);  // not 1000
 
@@ -627,7 +630,11 @@ class TestPgStore : public QObject {
       anomaly.timestamp += 50 * 600;
       anomaly.anomalyId = core::makeAnomalyId(anomaly.service, anomaly.timestamp, anomaly.type);
     }
+    const auto conflictsBefore = store.statistics().conflictingInserts;
     QCOMPARE(store.writeAnomalies(batch), std::size_t{600});
+    // Every part starts with rows already stored: its insert failed whole, its merge kept the new ones
+    // (and the failed insert logged no aggregate deltas: 1,800, not more).
+    QCOMPARE(store.statistics().conflictingInserts - conflictsBefore, parts);
     QCOMPARE(scalarOf(*db_, "SELECT sum(total_anomalies) FROM ml_anomaly_stats_hourly"), 1800LL);
 
     // A bad record in any part is refused before any part reaches the database.

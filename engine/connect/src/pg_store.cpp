@@ -22,11 +22,17 @@ namespace {
 // statements.
 void setUpConnection(PgConnection& db) {
   db.execute("SET bytea_output = 'hex'; SET TIME ZONE 'UTC'");
-  for (const detail::BatchTable* table : detail::batchTables())
+  for (const detail::BatchTable* table : detail::batchTables()) {
     db.prepare(std::string(table->mergeName), std::string(table->mergeSql), table->parameterTypes());
+    if (!table->insertName.empty())
+      db.prepare(std::string(table->insertName), std::string(table->insertSql), table->parameterTypes());
+  }
   for (const detail::Statement& statement : detail::preparedStatements())
     db.prepare(std::string(statement.name), std::string(statement.sql));
 }
+
+// SQLSTATE unique_violation: the plain insert of a batch met a row already stored.
+constexpr std::string_view kUniqueViolation = "23505";
 
 // Rows per connection below which spreading a batch over several costs more than it gains.
 constexpr std::size_t kMinRowsPerPart = 256;
@@ -72,6 +78,8 @@ struct PgStore::Counters {
   std::atomic<std::uint64_t> retries{0};
   std::atomic<std::uint64_t> rollups{0};
   std::atomic<std::uint64_t> failedRollups{0};
+  std::atomic<std::uint64_t> conflictingInserts{0};
+  std::atomic<std::int64_t> lastLogVacuumMs{0};  // steady clock
 };
 
 // Folds the aggregate log on a thread of its own, at most once per interval and only after
@@ -178,7 +186,7 @@ std::size_t PgStore::write(const detail::BatchTable& table, std::span<const Reco
 
 std::size_t PgStore::merge(const detail::BatchTable& table, const std::vector<std::vector<std::string>>& parts) {
   if (parts.empty()) return 0;
-  const std::string statement(table.mergeName);
+  const bool optimistic = !table.insertName.empty();
   // Each part is one statement, so one transaction: it commits whole or not at all, and a retry
   // of the whole batch after an unknown outcome finds the committed parts' rows already there.
   return withRetry("writing to " + std::string(table.name), [&](PgConnection& first) {
@@ -198,28 +206,42 @@ std::size_t PgStore::merge(const detail::BatchTable& table, const std::vector<st
     }
     std::vector<PgConnection*> connections{&first};
     for (PgPool::Lease& lease : more) connections.push_back(&*lease);
+    // Parts still to send, with the statement each goes with: the plain insert first where the
+    // table has one, the merge for a part whose insert met a row already stored.
+    struct Pending {
+      const std::vector<std::string>* part;
+      std::string_view statement;
+    };
+    std::vector<Pending> queue;
+    for (const auto& part : parts) queue.push_back({&part, optimistic ? table.insertName : table.mergeName});
     std::size_t merged = 0;
-    for (std::size_t next = 0; next < parts.size();) {
+    for (std::size_t next = 0; next < queue.size();) {
       // The server runs the parts sent to different connections at the same time.
       // Every result is collected before the connections go back to the pool, also after a failure.
-      std::vector<PgConnection*> busy;
+      std::vector<std::pair<PgConnection*, Pending>> busy;
       std::optional<PgError> failure;
       for (PgConnection* db : connections) {
-        if (next == parts.size()) break;
+        if (next == queue.size()) break;
+        const Pending pending = queue[next++];
         try {
-          db->sendPreparedBinary(statement, parts[next++]);
+          db->sendPreparedBinary(std::string(pending.statement), *pending.part);
         } catch (const PgError& e) {
           failure = e;
           break;
         }
-        busy.push_back(db);
+        busy.emplace_back(db, pending);
       }
-      for (PgConnection* db : busy) {
+      for (auto& [db, pending] : busy) {
         try {
-          merged += static_cast<std::size_t>(db->receive(statement).affectedRows());
+          merged += static_cast<std::size_t>(db->receive(std::string(pending.statement)).affectedRows());
           counters_->transactions.fetch_add(1, std::memory_order_relaxed);
         } catch (const PgError& e) {
-          if (!failure) failure = e;
+          if (optimistic && pending.statement == table.insertName && e.sqlState() == kUniqueViolation) {
+            counters_->conflictingInserts.fetch_add(1, std::memory_order_relaxed);
+            queue.push_back({pending.part, table.mergeName});
+          } else if (!failure) {
+            failure = e;
+          }
         }
       }
       if (failure) throw *failure;
@@ -240,10 +262,31 @@ std::size_t PgStore::writeAnomalies(std::span<const core::AnomalyRecord> rows) {
 
 std::size_t PgStore::rollUpAnomalyStats() {
   const auto folded = withRetry("rolling up the anomaly aggregates", [&](PgConnection& db) {
-    return static_cast<std::size_t>(db.queryPrepared(std::string(detail::kRollUpAnomalyStats), {}).toInt64(0, 0));
+    const auto rows =
+        static_cast<std::size_t>(db.queryPrepared(std::string(detail::kRollUpAnomalyStats), {}).toInt64(0, 0));
+    vacuumLogIfDue(db);
+    return rows;
   });
   counters_->rollups.fetch_add(1, std::memory_order_relaxed);
   return folded;
+}
+
+// A roll-up deletes the log rows it folds. Until a vacuum frees them, every later roll-up scans
+// their dead versions again, and autovacuum looks at a table at most once a minute: at tens of
+// thousands of logged rows a second, the roll-ups' cost would grow with that backlog. The log has
+// no index, so a vacuum is one pass over the few pages a second of writes fills. Best effort: a
+// role that does not own the table gets a warning and autovacuum (0010's settings) does the work.
+void PgStore::vacuumLogIfDue(PgConnection& db) {
+  const auto now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  std::int64_t last = counters_->lastLogVacuumMs.load(std::memory_order_relaxed);
+  if (now - last < 1000 || !counters_->lastLogVacuumMs.compare_exchange_strong(last, now)) return;
+  try {
+    db.execute("VACUUM ml_anomaly_stats_pending");
+  } catch (const PgError&) {
+    // The next roll-up tries again a second later; the roll-up itself has committed.
+  }
 }
 
 void PgStore::scheduleRollup() {
@@ -264,6 +307,7 @@ bool PgStore::tryRollUp() {
     PgPool::Lease lease = pool_->acquire();
     lease->queryPrepared(std::string(detail::kRollUpAnomalyStats));
     counters_->rollups.fetch_add(1, std::memory_order_relaxed);
+    vacuumLogIfDue(*lease);
     return true;
   } catch (const PgError&) {
     counters_->failedRollups.fetch_add(1, std::memory_order_relaxed);
@@ -426,7 +470,8 @@ std::vector<core::PredictiveAlert> PgStore::loadOpenAlerts(const std::string& se
 
 PgStore::Statistics PgStore::statistics() const {
   return {counters_->transactions.load(std::memory_order_relaxed), counters_->retries.load(std::memory_order_relaxed),
-          counters_->rollups.load(std::memory_order_relaxed), counters_->failedRollups.load(std::memory_order_relaxed)};
+          counters_->rollups.load(std::memory_order_relaxed), counters_->failedRollups.load(std::memory_order_relaxed),
+          counters_->conflictingInserts.load(std::memory_order_relaxed)};
 }
 
 }  // namespace stacklens::connect

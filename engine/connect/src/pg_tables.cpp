@@ -145,7 +145,7 @@ core::ServiceMetrics decodeMetrics(const PgResult& result, int row) {
 
 constexpr ColumnType kAnomalyColumns[] = {kText,   kText, kTimestamptz, kText,  kText, kFloat8,
                                           kFloat8, kText, kJsonb,       kJsonb, kText, kBool};
-const BatchTable kAnomaliesTable{"ml_anomalies", kAnomalyColumns, "merge_anomalies", R"sql(
+const std::string kInsertAnomaliesSql = R"sql(
 INSERT INTO ml_anomalies (anomaly_id, service, "timestamp", anomaly_type, severity, confidence_score,
        anomaly_score, detection_methods, metric_values, expected_values, description, resolved, resolved_at)
 SELECT s.anomaly_id, s.service, s."timestamp", s.anomaly_type, s.severity, s.confidence_score, s.anomaly_score,
@@ -157,8 +157,10 @@ FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $
                           detection_methods, metric_values, expected_values, description, resolved, ord)
 WHERE s."timestamp" > COALESCE((SELECT max(a."timestamp") FROM ml_anomalies_archive a), '-infinity')
    OR NOT EXISTS (SELECT 1 FROM ml_anomalies_archive a WHERE a.anomaly_id = s.anomaly_id)
-ORDER BY s.ord
-ON CONFLICT (anomaly_id) DO NOTHING)sql"};
+ORDER BY s.ord)sql";
+const std::string kMergeAnomaliesSql = kInsertAnomaliesSql + "\nON CONFLICT (anomaly_id) DO NOTHING";
+const BatchTable kAnomaliesTable{"ml_anomalies",     kAnomalyColumns,    "merge_anomalies",
+                                 kMergeAnomaliesSql, "insert_anomalies", kInsertAnomaliesSql};
 
 void encodeRow(ColumnBatch& out, std::size_t index, const core::AnomalyRecord& row) {
   out.beginRow(index, "anomaly_id '" + row.anomalyId + "'");

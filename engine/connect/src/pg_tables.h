@@ -21,6 +21,12 @@ struct BatchTable {
   std::span<const ColumnType> types;  ///< element types of mergeSql's array parameters, in order
   std::string_view mergeName;         ///< prepared statement name of mergeSql
   std::string_view mergeSql;          ///< the merge; affected rows = rows new or changed
+  /// Optional fast path for tables whose merge only skips rows already there (DO NOTHING): the
+  /// same INSERT without ON CONFLICT, tried first. It spares the server the arbiter index probe
+  /// before every row; a batch that meets a row already stored fails whole (unique violation)
+  /// and goes again through mergeSql, so the outcome is the merge's either way.
+  std::string_view insertName = {};
+  std::string_view insertSql = {};
 
   /// The parameter types to prepare mergeSql with (arrays of `types`).
   std::vector<unsigned int> parameterTypes() const;

@@ -21,7 +21,9 @@
 // writer does). After anomaly writes, a thread of the store folds the log into
 // ml_anomaly_stats_hourly/daily once per PgSettings::statsRollupInterval (many batches at once);
 // with an interval of 0, writeAnomalies folds before it returns. A failed roll-up does not fail a
-// write: the deltas stay logged for the next one (Statistics::failedRollups counts them).
+// write: the deltas stay logged for the next one (Statistics::failedRollups counts them). After a
+// roll-up the store vacuums the log (at most once a second), so that the next roll-up does not
+// scan the versions this one deleted.
 //
 // Failures: when the server goes away (restart, failover, network), the call reconnects and
 // retries the whole transaction with exponential backoff (PgSettings::retry); because writes
@@ -143,6 +145,8 @@ class PgStore {
     std::uint64_t retries = 0;        ///< attempts repeated after a retryable failure
     std::uint64_t rollups = 0;        ///< aggregate roll-ups that committed (scheduled or called)
     std::uint64_t failedRollups = 0;  ///< scheduled roll-ups that failed (the next one folds their deltas)
+    /// Batch parts whose plain insert met a row already stored and went again as a merge.
+    std::uint64_t conflictingInserts = 0;
   };
   Statistics statistics() const;
 
@@ -158,6 +162,7 @@ class PgStore {
   std::size_t merge(const detail::BatchTable& table, const std::vector<std::vector<std::string>>& parts);
   void scheduleRollup();
   bool tryRollUp();
+  void vacuumLogIfDue(PgConnection& db);
 
   PgSettings settings_;
   std::unique_ptr<PgPool> pool_;
