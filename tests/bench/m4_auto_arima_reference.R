@@ -4,7 +4,8 @@
 #
 # usage: Rscript m4_auto_arima_reference.R TRAIN.csv OUT.csv [STEP]
 #        Rscript m4_auto_arima_reference.R TRAIN.csv OUTDIR/ [STEP]
-#   STEP: fit every STEP-th series (H1, H1+STEP, ...); 1 = all 414. auto.arima needs about a CPU
+#   STEP: fit every STEP-th series (H1, H1+STEP, ...); 1 = all 414; a negative STEP goes from the last
+#   series backwards (a second process on an OUTDIR/ then meets the first in the middle). auto.arima needs about a CPU
 #   minute per hourly series (several CPU-hours for all 414), so the run can be spread over days:
 #   with an OUTDIR/ (trailing slash) each series goes to OUTDIR/<id>.csv, written atomically, and
 #   series already there are skipped, so an interrupted run resumes where it stopped. Concatenate
@@ -27,7 +28,8 @@ if (per_series) {
 }
 total_cpu <- 0
 total_elapsed <- 0
-for (i in seq(1, nrow(wide), by = step)) {
+order <- if (step > 0) seq(1, nrow(wide), by = step) else seq(nrow(wide), 1, by = step)
+for (i in order) {
   id <- wide[i, 1]
   if (per_series) {
     target <- file.path(args[2], paste0(id, ".csv"))
