@@ -288,17 +288,11 @@ std::size_t PgStore::writeAlerts(std::span<const core::PredictiveAlert> rows) {
 }
 
 void PgStore::saveModel(const core::ModelRecord& model) {
-  const std::vector<std::string> parameters = detail::modelParameters(model);
-  withRetry("saving model " + model.modelId, [&](PgConnection& db) {
-    db.execute("BEGIN");
-    if (model.active)
-      db.queryPrepared(std::string(detail::kDeactivateModels), {model.service, model.modelType, model.modelId});
-    const std::size_t binary[] = {detail::kModelBlobParameter};
-    db.queryPrepared(std::string(detail::kUpsertModel), parameters, binary);
-    db.execute("COMMIT");
-    counters_->transactions.fetch_add(1, std::memory_order_relaxed);
-    return 0;
-  });
+  saveModels(std::span(&model, 1));
+}
+
+std::size_t PgStore::saveModels(std::span<const core::ModelRecord> models) {
+  return write(detail::kModelsTable, models);
 }
 
 bool PgStore::setAnomalyResolved(const std::string& anomalyId, bool resolved, const std::string& note) {

@@ -457,64 +457,89 @@ core::PredictiveAlert decodeAlert(const PgResult& result, int row) {
 }
 
 // ==== ml_models (core::ModelRecord) ====
-// One model at a time (they are few and large): a prepared single-row upsert. The four classic
-// metrics are copied out of the metrics object into their columns.
+// A batch of model versions in one statement (a batch of refits is two rows per service, about
+// 100 KB each): the same outcome as saving them one by one in order. The last row of an id
+// wins; per service and model type, only the batch's last active version stays active, and the
+// service's other active versions of that type are deactivated. The UPDATE touches only rows
+// outside the batch and the INSERT only rows of it, so no row is modified twice. The one-active
+// index is checked row by row, so the order matters: the INSERT's condition on the UPDATE's
+// count runs the UPDATE first (an InitPlan), and the INSERT writes the batch's inactive rows
+// (which may deactivate a stored version, e.g. one retrained after a restart) before its
+// active ones. The four
+// classic metrics are copied out of the metrics object into their columns.
 
-constexpr const char* kUpsertModelSql = R"sql(
+constexpr ColumnType kModelColumns[] = {kText, kText,  kText,  kInt8,  kTimestamptz,
+                                        kInt8, kJsonb, kJsonb, kBytea, kBool};
+const BatchTable kModelsTable{"ml_models", kModelColumns, "merge_models", R"sql(
+WITH input AS (
+  SELECT DISTINCT ON (model_id) *
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::bigint[], $7::jsonb[],
+              $8::jsonb[], $9::bytea[], $10::boolean[])
+       WITH ORDINALITY AS s(model_id, service, model_type, version, trained_at, training_samples, metrics,
+                            hyperparameters, model_blob, active, ord)
+  ORDER BY model_id, ord DESC
+), newest AS (
+  SELECT DISTINCT ON (service, model_type) service, model_type, model_id
+  FROM input WHERE active ORDER BY service, model_type, ord DESC
+), deactivated AS (
+  UPDATE ml_models m SET active = false, updated_at = now()
+  FROM newest n
+  WHERE m.service = n.service AND m.model_type = n.model_type AND m.active
+    AND m.model_id NOT IN (SELECT model_id FROM input)
+  RETURNING 1
+)
 INSERT INTO ml_models AS t (model_id, service, model_type, version, trained_at, training_samples, accuracy,
        "precision", recall, f1_score, metrics, hyperparameters, model_blob, active)
-VALUES ($1, $2, $3, $4::integer, to_timestamp($5::bigint), $6::integer,
-        ($7::jsonb ->> 'accuracy')::double precision, ($7::jsonb ->> 'precision')::double precision,
-        ($7::jsonb ->> 'recall')::double precision,
-        COALESCE($7::jsonb ->> 'f1', $7::jsonb ->> 'f1_score')::double precision,
-        $7::jsonb, $8::jsonb, $9::bytea, $10::boolean)
+SELECT i.model_id, i.service, i.model_type, i.version, i.trained_at, i.training_samples,
+       (i.metrics ->> 'accuracy')::double precision, (i.metrics ->> 'precision')::double precision,
+       (i.metrics ->> 'recall')::double precision,
+       COALESCE(i.metrics ->> 'f1', i.metrics ->> 'f1_score')::double precision,
+       i.metrics, i.hyperparameters, i.model_blob, n.model_id IS NOT NULL
+FROM input i LEFT JOIN newest n ON n.model_id = i.model_id
+WHERE (SELECT count(*) FROM deactivated) >= 0
+ORDER BY n.model_id IS NOT NULL, i.ord
 ON CONFLICT (model_id) DO UPDATE SET
     service = excluded.service, model_type = excluded.model_type, version = excluded.version,
     trained_at = excluded.trained_at, training_samples = excluded.training_samples, accuracy = excluded.accuracy,
     "precision" = excluded."precision", recall = excluded.recall, f1_score = excluded.f1_score,
     metrics = excluded.metrics, hyperparameters = excluded.hyperparameters, model_blob = excluded.model_blob,
-    active = excluded.active, updated_at = now())sql";
+    active = excluded.active, updated_at = now())sql"};
 
-constexpr const char* kDeactivateModelsSql = R"sql(
-UPDATE ml_models SET active = false, updated_at = now()
-WHERE service = $1 AND model_type = $2 AND active AND model_id <> $3)sql";
+void encodeRow(ColumnBatch& out, std::size_t index, const core::ModelRecord& row) {
+  out.beginRow(index, "model_id '" + row.modelId + "'");
+  out.require(!row.modelId.empty(), "model_id", "is empty");
+  out.require(!row.service.empty(), "service", "is empty");
+  out.require(!row.modelType.empty(), "model_type", "is empty");
+  out.require(row.version >= 1, "version", "must be >= 1");
+  out.require(row.trainingSamples >= 0, "training_samples", "must be >= 0");
+  for (const char* bounded : {"accuracy", "precision", "recall", "f1", "f1_score"})
+    if (auto found = row.metrics.find(bounded); found != row.metrics.end())
+      out.require(inRange(found->second, 0, 1), std::string("metrics.") + bounded, "must be in [0, 1]");
+  const nlohmann::json hyperparameters = nlohmann::json::parse(row.hyperparametersJson, nullptr, false);
+  out.require(!hyperparameters.is_discarded() && hyperparameters.is_object(), "hyperparameters",
+              "must be a JSON object, got '" + row.hyperparametersJson.substr(0, 80) + "'");
+  out.text("model_id", row.modelId);
+  out.text("service", row.service);
+  out.text("model_type", row.modelType);
+  out.integer(row.version);
+  out.timestamp("trained_at", row.trainedAt);
+  out.integer(row.trainingSamples);
+  out.jsonObject("metrics", row.metrics);
+  out.jsonText("hyperparameters", row.hyperparametersJson);
+  out.bytes(row.blob);
+  out.boolean(row.active);
+  out.endRow();
+}
 
-constexpr const char* kModelColumns = R"sql(
+constexpr const char* kModelColumnsSql = R"sql(
 SELECT model_id, service, model_type, version, floor(extract(epoch FROM trained_at))::bigint, training_samples,
        metrics::text, hyperparameters::text, model_blob, active
 FROM ml_models)sql";
 
 const std::string kLoadActiveModelSql =
-    std::string(kModelColumns) + " WHERE service = $1 AND model_type = $2 AND active";
-const std::string kLoadModelsSql = std::string(kModelColumns) + " WHERE service = $1 ORDER BY model_type, version DESC";
-
-std::vector<std::string> modelParameters(const core::ModelRecord& model) {
-  auto fail = [&](const std::string& problem) {
-    throw PgError("ml_models: model_id '" + model.modelId + "': " + problem, PgError::Kind::kInput);
-  };
-  if (model.modelId.empty()) fail("field 'model_id' is empty");
-  if (model.service.empty() || model.modelType.empty()) fail("fields 'service' and 'model_type' must not be empty");
-  if (model.version < 1) fail("field 'version' must be >= 1");
-  if (model.trainingSamples < 0) fail("field 'training_samples' must be >= 0");
-  const nlohmann::json hyperparameters = nlohmann::json::parse(model.hyperparametersJson, nullptr, false);
-  if (hyperparameters.is_discarded() || !hyperparameters.is_object())
-    fail("field 'hyperparameters' must be a JSON object, got '" + model.hyperparametersJson.substr(0, 80) + "'");
-  nlohmann::json metrics = nlohmann::json::object();
-  for (const auto& [name, value] : model.metrics) metrics[name] = value;
-  for (const char* bounded : {"accuracy", "precision", "recall", "f1", "f1_score"})
-    if (auto found = model.metrics.find(bounded); found != model.metrics.end() && !inRange(found->second, 0, 1))
-      fail(std::string("metric '") + bounded + "' must be in [0, 1]");
-  return {model.modelId,
-          model.service,
-          model.modelType,
-          std::to_string(model.version),
-          std::to_string(model.trainedAt),
-          std::to_string(model.trainingSamples),
-          metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-          hyperparameters.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-          model.blob,  // sent in binary format (kModelBlobParameter)
-          model.active ? "true" : "false"};
-}
+    std::string(kModelColumnsSql) + " WHERE service = $1 AND model_type = $2 AND active";
+const std::string kLoadModelsSql =
+    std::string(kModelColumnsSql) + " WHERE service = $1 ORDER BY model_type, version DESC";
 
 core::ModelRecord decodeModel(const PgResult& result, int row) {
   core::ModelRecord model;
@@ -541,7 +566,8 @@ std::vector<unsigned int> BatchTable::parameterTypes() const {
 
 std::span<const BatchTable* const> batchTables() {
   static const BatchTable* const kTables[] = {&kMetricsTable, &kAnomaliesTable, &kPatternsTable,
-                                              &kTrendsTable,  &kForecastsTable, &kAlertsTable};
+                                              &kTrendsTable,  &kForecastsTable, &kAlertsTable,
+                                              &kModelsTable};
   return kTables;
 }
 
@@ -554,8 +580,6 @@ std::span<const Statement> preparedStatements() {
         {kSetAnomalyResolved, kSetAnomalyResolvedSql},
         {kLoadActiveModel, kLoadActiveModelSql},
         {kLoadModels, kLoadModelsSql},
-        {kDeactivateModels, kDeactivateModelsSql},
-        {kUpsertModel, kUpsertModelSql},
         {kLoadAlerts, kLoadAlertsSql},
         {kMarkAlertsSent, kMarkAlertsSentSql},
         {kMarkAlertMaterialized, kMarkAlertMaterializedSql},
