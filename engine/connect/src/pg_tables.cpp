@@ -1,6 +1,8 @@
 #include "pg_tables.h"
 
 #include <algorithm>
+#include <set>
+#include <unordered_set>
 #include <nlohmann/json.hpp>
 
 namespace stacklens::connect::detail {
@@ -458,46 +460,34 @@ core::PredictiveAlert decodeAlert(const PgResult& result, int row) {
 
 // ==== ml_models (core::ModelRecord) ====
 // A batch of model versions in one statement (a batch of refits is two rows per service, about
-// 100 KB each): the same outcome as saving them one by one in order. The last row of an id
-// wins; per service and model type, only the batch's last active version stays active, and the
-// service's other active versions of that type are deactivated. The UPDATE touches only rows
-// outside the batch and the INSERT only rows of it, so no row is modified twice. The one-active
-// index is checked row by row, so the order matters: the INSERT's condition on the UPDATE's
-// count runs the UPDATE first (an InitPlan), and the INSERT writes the batch's inactive rows
-// (which may deactivate a stored version, e.g. one retrained after a restart) before its
-// active ones. The four
-// classic metrics are copied out of the metrics object into their columns.
+// 100 KB each), in the order of modelRowsInWriteOrder(). The UPDATE deactivates the stored
+// active versions, outside the batch, of each service and model type the batch activates; the
+// INSERT writes the batch's rows. They touch different rows, and the INSERT's condition on the
+// UPDATE's count runs the UPDATE first (an InitPlan): the one-active index is checked row by
+// row. Nothing is sorted, so the blobs are not copied through a sort. The four classic metrics
+// are copied out of the metrics object into their columns.
 
 constexpr ColumnType kModelColumns[] = {kText, kText,  kText,  kInt8,  kTimestamptz,
                                         kInt8, kJsonb, kJsonb, kBytea, kBool};
 const BatchTable kModelsTable{"ml_models", kModelColumns, "merge_models", R"sql(
-WITH input AS (
-  SELECT DISTINCT ON (model_id) *
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::bigint[], $7::jsonb[],
-              $8::jsonb[], $9::bytea[], $10::boolean[])
-       WITH ORDINALITY AS s(model_id, service, model_type, version, trained_at, training_samples, metrics,
-                            hyperparameters, model_blob, active, ord)
-  ORDER BY model_id, ord DESC
-), newest AS (
-  SELECT DISTINCT ON (service, model_type) service, model_type, model_id
-  FROM input WHERE active ORDER BY service, model_type, ord DESC
-), deactivated AS (
+WITH deactivated AS (
   UPDATE ml_models m SET active = false, updated_at = now()
-  FROM newest n
-  WHERE m.service = n.service AND m.model_type = n.model_type AND m.active
-    AND m.model_id NOT IN (SELECT model_id FROM input)
+  FROM unnest($2::text[], $3::text[], $10::boolean[]) AS k(service, model_type, active)
+  WHERE k.active AND m.service = k.service AND m.model_type = k.model_type AND m.active
+    AND m.model_id <> ALL ($1::text[])
   RETURNING 1
 )
 INSERT INTO ml_models AS t (model_id, service, model_type, version, trained_at, training_samples, accuracy,
        "precision", recall, f1_score, metrics, hyperparameters, model_blob, active)
-SELECT i.model_id, i.service, i.model_type, i.version, i.trained_at, i.training_samples,
-       (i.metrics ->> 'accuracy')::double precision, (i.metrics ->> 'precision')::double precision,
-       (i.metrics ->> 'recall')::double precision,
-       COALESCE(i.metrics ->> 'f1', i.metrics ->> 'f1_score')::double precision,
-       i.metrics, i.hyperparameters, i.model_blob, n.model_id IS NOT NULL
-FROM input i LEFT JOIN newest n ON n.model_id = i.model_id
+SELECT model_id, service, model_type, version, trained_at, training_samples,
+       (metrics ->> 'accuracy')::double precision, (metrics ->> 'precision')::double precision,
+       (metrics ->> 'recall')::double precision, COALESCE(metrics ->> 'f1', metrics ->> 'f1_score')::double precision,
+       metrics, hyperparameters, model_blob, active
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::bigint[], $7::jsonb[],
+            $8::jsonb[], $9::bytea[], $10::boolean[])
+     AS s(model_id, service, model_type, version, trained_at, training_samples, metrics, hyperparameters,
+          model_blob, active)
 WHERE (SELECT count(*) FROM deactivated) >= 0
-ORDER BY n.model_id IS NOT NULL, i.ord
 ON CONFLICT (model_id) DO UPDATE SET
     service = excluded.service, model_type = excluded.model_type, version = excluded.version,
     trained_at = excluded.trained_at, training_samples = excluded.training_samples, accuracy = excluded.accuracy,
@@ -505,7 +495,22 @@ ON CONFLICT (model_id) DO UPDATE SET
     metrics = excluded.metrics, hyperparameters = excluded.hyperparameters, model_blob = excluded.model_blob,
     active = excluded.active, updated_at = now())sql"};
 
-void encodeRow(ColumnBatch& out, std::size_t index, const core::ModelRecord& row) {
+std::vector<ModelRow> modelRowsInWriteOrder(std::span<const core::ModelRecord> models) {
+  std::unordered_set<std::string_view> ids;
+  std::set<std::pair<std::string_view, std::string_view>> activated;
+  std::vector<ModelRow> inactive, active;
+  for (auto model = models.rbegin(); model != models.rend(); ++model) {  // the last of each wins
+    if (!ids.insert(model->modelId).second) continue;
+    const bool isActive = model->active && activated.emplace(model->service, model->modelType).second;
+    (isActive ? active : inactive).push_back({&*model, isActive, model->service});
+  }
+  std::reverse(inactive.begin(), inactive.end());
+  inactive.insert(inactive.end(), active.rbegin(), active.rend());
+  return inactive;
+}
+
+void encodeRow(ColumnBatch& out, std::size_t index, const ModelRow& model) {
+  const core::ModelRecord& row = *model.record;
   out.beginRow(index, "model_id '" + row.modelId + "'");
   out.require(!row.modelId.empty(), "model_id", "is empty");
   out.require(!row.service.empty(), "service", "is empty");
@@ -527,7 +532,7 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::ModelRecord& row
   out.jsonObject("metrics", row.metrics);
   out.jsonText("hyperparameters", row.hyperparametersJson);
   out.bytes(row.blob);
-  out.boolean(row.active);
+  out.boolean(model.active);
   out.endRow();
 }
 

@@ -42,7 +42,18 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::PatternRecord& r
 void encodeRow(ColumnBatch& out, std::size_t index, const core::TrendRecord& row);
 void encodeRow(ColumnBatch& out, std::size_t index, const core::ForecastRecord& row);
 void encodeRow(ColumnBatch& out, std::size_t index, const core::PredictiveAlert& row);
-void encodeRow(ColumnBatch& out, std::size_t index, const core::ModelRecord& row);
+
+/// A model version as saveModels writes it.
+struct ModelRow {
+  const core::ModelRecord* record;
+  bool active;                 ///< the version to leave active (the record's flag may be overridden)
+  std::string service;  ///< for splitting a batch by service
+};
+/// The rows to write for `models` so that the outcome is that of saving them one by one in
+/// order, and the one-active index holds after each row: of repeated ids the last, only the
+/// last active version of each service and model type active, the inactive rows first.
+std::vector<ModelRow> modelRowsInWriteOrder(std::span<const core::ModelRecord> models);
+void encodeRow(ColumnBatch& out, std::size_t index, const ModelRow& model);
 
 /// A statement prepared on every pooled connection.
 struct Statement {
