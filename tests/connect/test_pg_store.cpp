@@ -483,6 +483,75 @@ class TestPgStore : public QObject {
     QVERIFY(errorOf([&] { store_->saveModel(bad); }).contains("'hyperparameters' must be a JSON object"));
   }
 
+  // A batch of refits in one statement ends as saving them one by one would: version 2 of the
+  // api forest is saved again after version 3, so it is the active one.
+  void modelBatchesKeepTheLastActiveVersion() {
+    auto model = [](const std::string& service, const std::string& type, int version, const std::string& blob) {
+      core::ModelRecord m;
+      m.modelId = core::md5Hex(service + "|" + type + "|" + std::to_string(version));
+      m.service = service;
+      m.modelType = type;
+      m.version = version;
+      m.trainedAt = kBase + version * kHour;
+      m.trainingSamples = 168;
+      m.metrics = {{"threshold", 0.61}, {"f1_score", 0.5}};
+      m.hyperparametersJson = "{\"eps\":\"auto\",\"note\":\"a \\\"quoted\\\" value\"}";
+      m.blob = blob;
+      return m;
+    };
+    std::string binary(70000, '\0');
+    for (std::size_t i = 0; i < binary.size(); ++i) binary[i] = static_cast<char>(i * 7);
+    store_->saveModel(model("api", "isolation_forest", 1, "v1"));
+    const std::vector<core::ModelRecord> batch = {
+        model("api", "isolation_forest", 2, "v2"), model("api", "dbscan", 2, "d2"),
+        model("web", "isolation_forest", 2, binary), model("api", "isolation_forest", 3, "v3"),
+        model("api", "isolation_forest", 2, "v2 again")};
+    QCOMPARE(store_->saveModels(batch), std::size_t{4});
+
+    QCOMPARE(rowsOf(*db_, "SELECT service, model_type, version, active, f1_score FROM ml_models "
+                          "ORDER BY service, model_type, version"),
+             QStringList({"api|dbscan|2|t|0.5", "api|isolation_forest|1|f|0.5", "api|isolation_forest|2|t|0.5",
+                          "api|isolation_forest|3|f|0.5", "web|isolation_forest|2|t|0.5"}));
+    const auto all = store_->loadModels("api");
+    QCOMPARE(all.size(), std::size_t{4});
+    QCOMPARE(all[2].version, 2);
+    QCOMPARE(all[2].blob, std::string("v2 again"));
+    QCOMPARE(all[2].metrics, batch[0].metrics);
+    QVERIFY(all[2].hyperparametersJson.find("\"note\": \"a \\\"quoted\\\" value\"") != std::string::npos);
+    QCOMPARE(store_->loadActiveModel("web", "isolation_forest")->blob, binary);
+
+    // The same batch again (a replayed refit) leaves the same state; an inactive row alone
+    // deactivates nothing.
+    QCOMPARE(store_->saveModels(batch), std::size_t{4});
+    core::ModelRecord old = model("api", "isolation_forest", 1, "v1");
+    old.active = false;
+    store_->saveModels(std::span(&old, 1));
+    QCOMPARE(rowsOf(*db_, "SELECT version FROM ml_models WHERE active ORDER BY service, model_type"),
+             QStringList({"2", "2", "2"}));
+    QCOMPARE(store_->saveModels({}), std::size_t{0});
+
+    // A restarted service retrains version 1 (stored and active) and refits version 2 in the
+    // same batch: the stored row becomes inactive before version 2 becomes active. For "search"
+    // version 2's id sorts first, the order in which a careless statement would fail.
+    for (const std::string service : {"search", "web"}) {
+      store_->saveModel(model(service, "isolation_forest", 1, "v1"));
+      const std::vector<core::ModelRecord> restart = {model(service, "isolation_forest", 1, "v1 retrained"),
+                                                      model(service, "isolation_forest", 2, "v2")};
+      store_->saveModels(restart);
+      const auto models = store_->loadModels(service);
+      QCOMPARE(models.size(), std::size_t{2});
+      QCOMPARE(models[0].blob, std::string("v2"));
+      QVERIFY(models[0].active);
+      QCOMPARE(models[1].blob, std::string("v1 retrained"));
+      QVERIFY(!models[1].active);
+    }
+
+    core::ModelRecord bad = model("api", "isolation_forest", 4, "v4");
+    bad.metrics["precision"] = 1.5;
+    QVERIFY(errorOf([&] { store_->saveModels(std::span(&bad, 1)); }).contains("'metrics.precision' must be in [0, 1]"));
+    QCOMPARE(store_->loadActiveModel("api", "isolation_forest")->version, 2);
+  }
+
   void alertsTrackSendingAndMaterialization() {
     std::vector<core::PredictiveAlert> alerts = {makeAlert("a1", "api", kBase), makeAlert("a2", "api", kBase + kHour),
                                                  makeAlert("a3", "db", kBase + 2 * kHour)};

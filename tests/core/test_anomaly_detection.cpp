@@ -250,6 +250,30 @@ class TestAnomalyDetection : public QObject {
     QVERIFY(IsolationForest::fit(x, p).serialize() != one);
   }
 
+  // The training scores a fit hands out are those a second scoring pass gives, and asking for
+  // them changes nothing in the model (contamination given, and "auto" with its strided subset).
+  void fitHandsOutTheTrainingScores() {
+    const Matrix x = normalTraining(500, 7);
+    for (const std::optional<double> contamination : {std::optional<double>(0.1), std::optional<double>()}) {
+      IsolationForestParams p;
+      p.seed = 5;
+      p.contamination = contamination;
+      std::vector<double> scores;
+      const IsolationForest forest = IsolationForest::fit(x, p, scores);
+      QCOMPARE(forest.serialize(), IsolationForest::fit(x, p).serialize());
+      QCOMPARE(scores, forest.scores(x));
+
+      AnomalyDetectorParams d;
+      d.forest = p;
+      std::vector<double> detectorScores;
+      const AnomalyDetector detector = AnomalyDetector::fit(x, d, detectorScores);
+      QCOMPARE(detector.serialize(), AnomalyDetector::fit(x, d).serialize());
+      const auto detections = detector.detect(x);
+      QCOMPARE(detectorScores.size(), detections.size());
+      for (std::size_t i = 0; i < detections.size(); ++i) QCOMPARE(detectorScores[i], detections[i].score);
+    }
+  }
+
   void serializationRoundTrip() {
     const AnomalyDetector d = AnomalyDetector::fit(normalTraining());
     const AnomalyDetector back = AnomalyDetector::deserialize(d.serialize());

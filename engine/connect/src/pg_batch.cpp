@@ -51,6 +51,7 @@ struct TypeInfo {
   const char* name;
 };
 constexpr TypeInfo kTypes[] = {{ColumnType::kBool, 1000, "boolean"},
+                               {ColumnType::kBytea, 1001, "bytea"},
                                {ColumnType::kInt8, 1016, "bigint"},
                                {ColumnType::kText, 1009, "text"},
                                {ColumnType::kFloat8, 1022, "double precision"},
@@ -147,6 +148,10 @@ void ColumnBatch::boolean(bool value) {
   out += value ? '\1' : '\0';
 }
 
+void ColumnBatch::bytes(std::string_view value) {
+  appendElement(next(ColumnType::kBytea), value);
+}
+
 void ColumnBatch::timestamp(std::string_view field, core::EpochSeconds value) {
   require(value >= kMinTimestamp && value < kEndTimestamp, field,
           "is outside PostgreSQL's timestamp range (4713 BC to 294276 AD)");
@@ -223,6 +228,14 @@ void ColumnBatch::jsonObject(std::string_view field, const std::map<std::string,
   }
   // jsonb's binary input is a version byte (1) and the JSON text.
   appendElement(next(ColumnType::kJsonb), '\1' + object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void ColumnBatch::jsonText(std::string_view field, std::string_view json) {
+  require(!hasNul(json), field, "contains a NUL byte");
+  std::string& out = next(ColumnType::kJsonb);
+  appendBigEndian(out, static_cast<std::int32_t>(json.size() + 1));
+  out += '\1';  // jsonb's binary input: a version byte, then the JSON text
+  out += json;
 }
 
 // Array binary format: dimensions, null flag, element type, then per dimension its length and

@@ -19,6 +19,7 @@ namespace stacklens::connect::detail {
 /// The element type of a batch column; the value is its PostgreSQL type OID.
 enum class ColumnType : unsigned int {
   kBool = 16,
+  kBytea = 17,
   kInt8 = 20,
   kText = 25,
   kFloat8 = 701,
@@ -46,6 +47,8 @@ class ColumnBatch {
   void integer(std::int64_t value);  ///< a kInt8 column
   void number(double value);         ///< a kFloat8 column; NaN and infinities are stored as such
   void boolean(bool value);
+  /// A kBytea column: the bytes as they are (binary format, no escaping).
+  void bytes(std::string_view value);
   /// A kTimestamptz column; throws PgError(kInput) outside PostgreSQL's range (4713 BC-294276 AD).
   void timestamp(std::string_view field, core::EpochSeconds value);
   void null();  ///< any column
@@ -56,6 +59,8 @@ class ColumnBatch {
   /// A JSON object of numbers, into a kJsonb column (NaN and infinities become null: JSON has
   /// no spelling for them).
   void jsonObject(std::string_view field, const std::map<std::string, double>& values);
+  /// JSON text, into a kJsonb column as it is (the caller has checked it; the server parses it).
+  void jsonText(std::string_view field, std::string_view json);
 
   /// Throws PgError(kInput) naming the table, row, key and field unless `ok`.
   void require(bool ok, std::string_view field, std::string_view problem) const;

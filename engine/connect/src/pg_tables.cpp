@@ -1,6 +1,8 @@
 #include "pg_tables.h"
 
 #include <algorithm>
+#include <set>
+#include <unordered_set>
 #include <nlohmann/json.hpp>
 
 namespace stacklens::connect::detail {
@@ -459,64 +461,92 @@ core::PredictiveAlert decodeAlert(const PgResult& result, int row) {
 }
 
 // ==== ml_models (core::ModelRecord) ====
-// One model at a time (they are few and large): a prepared single-row upsert. The four classic
-// metrics are copied out of the metrics object into their columns.
+// A batch of model versions in one statement (a batch of refits is two rows per service, about
+// 100 KB each), in the order of modelRowsInWriteOrder(). The UPDATE deactivates the stored
+// active versions, outside the batch, of each service and model type the batch activates; the
+// INSERT writes the batch's rows. They touch different rows, and the INSERT's condition on the
+// UPDATE's count runs the UPDATE first (an InitPlan): the one-active index is checked row by
+// row. Nothing is sorted, so the blobs are not copied through a sort. The four classic metrics
+// are copied out of the metrics object into their columns.
 
-constexpr const char* kUpsertModelSql = R"sql(
+constexpr ColumnType kModelColumns[] = {kText, kText,  kText,  kInt8,  kTimestamptz,
+                                        kInt8, kJsonb, kJsonb, kBytea, kBool};
+const BatchTable kModelsTable{"ml_models", kModelColumns, "merge_models", R"sql(
+WITH deactivated AS (
+  UPDATE ml_models m SET active = false, updated_at = now()
+  FROM unnest($2::text[], $3::text[], $10::boolean[]) AS k(service, model_type, active)
+  WHERE k.active AND m.service = k.service AND m.model_type = k.model_type AND m.active
+    AND m.model_id <> ALL ($1::text[])
+  RETURNING 1
+)
 INSERT INTO ml_models AS t (model_id, service, model_type, version, trained_at, training_samples, accuracy,
        "precision", recall, f1_score, metrics, hyperparameters, model_blob, active)
-VALUES ($1, $2, $3, $4::integer, to_timestamp($5::bigint), $6::integer,
-        ($7::jsonb ->> 'accuracy')::double precision, ($7::jsonb ->> 'precision')::double precision,
-        ($7::jsonb ->> 'recall')::double precision,
-        COALESCE($7::jsonb ->> 'f1', $7::jsonb ->> 'f1_score')::double precision,
-        $7::jsonb, $8::jsonb, $9::bytea, $10::boolean)
+SELECT model_id, service, model_type, version, trained_at, training_samples,
+       (metrics ->> 'accuracy')::double precision, (metrics ->> 'precision')::double precision,
+       (metrics ->> 'recall')::double precision, COALESCE(metrics ->> 'f1', metrics ->> 'f1_score')::double precision,
+       metrics, hyperparameters, model_blob, active
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::bigint[], $7::jsonb[],
+            $8::jsonb[], $9::bytea[], $10::boolean[])
+     AS s(model_id, service, model_type, version, trained_at, training_samples, metrics, hyperparameters,
+          model_blob, active)
+WHERE (SELECT count(*) FROM deactivated) >= 0
 ON CONFLICT (model_id) DO UPDATE SET
     service = excluded.service, model_type = excluded.model_type, version = excluded.version,
     trained_at = excluded.trained_at, training_samples = excluded.training_samples, accuracy = excluded.accuracy,
     "precision" = excluded."precision", recall = excluded.recall, f1_score = excluded.f1_score,
     metrics = excluded.metrics, hyperparameters = excluded.hyperparameters, model_blob = excluded.model_blob,
-    active = excluded.active, updated_at = now())sql";
+    active = excluded.active, updated_at = now())sql"};
 
-constexpr const char* kDeactivateModelsSql = R"sql(
-UPDATE ml_models SET active = false, updated_at = now()
-WHERE service = $1 AND model_type = $2 AND active AND model_id <> $3)sql";
+std::vector<ModelRow> modelRowsInWriteOrder(std::span<const core::ModelRecord> models) {
+  std::unordered_set<std::string_view> ids;
+  std::set<std::pair<std::string_view, std::string_view>> activated;
+  std::vector<ModelRow> inactive, active;
+  for (auto model = models.rbegin(); model != models.rend(); ++model) {  // the last of each wins
+    if (!ids.insert(model->modelId).second) continue;
+    const bool isActive = model->active && activated.emplace(model->service, model->modelType).second;
+    (isActive ? active : inactive).push_back({&*model, isActive, model->service});
+  }
+  std::reverse(inactive.begin(), inactive.end());
+  inactive.insert(inactive.end(), active.rbegin(), active.rend());
+  return inactive;
+}
 
-constexpr const char* kModelColumns = R"sql(
+void encodeRow(ColumnBatch& out, std::size_t index, const ModelRow& model) {
+  const core::ModelRecord& row = *model.record;
+  out.beginRow(index, "model_id '" + row.modelId + "'");
+  out.require(!row.modelId.empty(), "model_id", "is empty");
+  out.require(!row.service.empty(), "service", "is empty");
+  out.require(!row.modelType.empty(), "model_type", "is empty");
+  out.require(row.version >= 1, "version", "must be >= 1");
+  out.require(row.trainingSamples >= 0, "training_samples", "must be >= 0");
+  for (const char* bounded : {"accuracy", "precision", "recall", "f1", "f1_score"})
+    if (auto found = row.metrics.find(bounded); found != row.metrics.end())
+      out.require(inRange(found->second, 0, 1), std::string("metrics.") + bounded, "must be in [0, 1]");
+  const nlohmann::json hyperparameters = nlohmann::json::parse(row.hyperparametersJson, nullptr, false);
+  out.require(!hyperparameters.is_discarded() && hyperparameters.is_object(), "hyperparameters",
+              "must be a JSON object, got '" + row.hyperparametersJson.substr(0, 80) + "'");
+  out.text("model_id", row.modelId);
+  out.text("service", row.service);
+  out.text("model_type", row.modelType);
+  out.integer(row.version);
+  out.timestamp("trained_at", row.trainedAt);
+  out.integer(row.trainingSamples);
+  out.jsonObject("metrics", row.metrics);
+  out.jsonText("hyperparameters", row.hyperparametersJson);
+  out.bytes(row.blob);
+  out.boolean(model.active);
+  out.endRow();
+}
+
+constexpr const char* kModelColumnsSql = R"sql(
 SELECT model_id, service, model_type, version, floor(extract(epoch FROM trained_at))::bigint, training_samples,
        metrics::text, hyperparameters::text, model_blob, active
 FROM ml_models)sql";
 
 const std::string kLoadActiveModelSql =
-    std::string(kModelColumns) + " WHERE service = $1 AND model_type = $2 AND active";
-const std::string kLoadModelsSql = std::string(kModelColumns) + " WHERE service = $1 ORDER BY model_type, version DESC";
-
-std::vector<std::string> modelParameters(const core::ModelRecord& model) {
-  auto fail = [&](const std::string& problem) {
-    throw PgError("ml_models: model_id '" + model.modelId + "': " + problem, PgError::Kind::kInput);
-  };
-  if (model.modelId.empty()) fail("field 'model_id' is empty");
-  if (model.service.empty() || model.modelType.empty()) fail("fields 'service' and 'model_type' must not be empty");
-  if (model.version < 1) fail("field 'version' must be >= 1");
-  if (model.trainingSamples < 0) fail("field 'training_samples' must be >= 0");
-  const nlohmann::json hyperparameters = nlohmann::json::parse(model.hyperparametersJson, nullptr, false);
-  if (hyperparameters.is_discarded() || !hyperparameters.is_object())
-    fail("field 'hyperparameters' must be a JSON object, got '" + model.hyperparametersJson.substr(0, 80) + "'");
-  nlohmann::json metrics = nlohmann::json::object();
-  for (const auto& [name, value] : model.metrics) metrics[name] = value;
-  for (const char* bounded : {"accuracy", "precision", "recall", "f1", "f1_score"})
-    if (auto found = model.metrics.find(bounded); found != model.metrics.end() && !inRange(found->second, 0, 1))
-      fail(std::string("metric '") + bounded + "' must be in [0, 1]");
-  return {model.modelId,
-          model.service,
-          model.modelType,
-          std::to_string(model.version),
-          std::to_string(model.trainedAt),
-          std::to_string(model.trainingSamples),
-          metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-          hyperparameters.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-          model.blob,  // sent in binary format (kModelBlobParameter)
-          model.active ? "true" : "false"};
-}
+    std::string(kModelColumnsSql) + " WHERE service = $1 AND model_type = $2 AND active";
+const std::string kLoadModelsSql =
+    std::string(kModelColumnsSql) + " WHERE service = $1 ORDER BY model_type, version DESC";
 
 core::ModelRecord decodeModel(const PgResult& result, int row) {
   core::ModelRecord model;
@@ -543,7 +573,8 @@ std::vector<unsigned int> BatchTable::parameterTypes() const {
 
 std::span<const BatchTable* const> batchTables() {
   static const BatchTable* const kTables[] = {&kMetricsTable, &kAnomaliesTable, &kPatternsTable,
-                                              &kTrendsTable,  &kForecastsTable, &kAlertsTable};
+                                              &kTrendsTable,  &kForecastsTable, &kAlertsTable,
+                                              &kModelsTable};
   return kTables;
 }
 
@@ -556,8 +587,6 @@ std::span<const Statement> preparedStatements() {
         {kSetAnomalyResolved, kSetAnomalyResolvedSql},
         {kLoadActiveModel, kLoadActiveModelSql},
         {kLoadModels, kLoadModelsSql},
-        {kDeactivateModels, kDeactivateModelsSql},
-        {kUpsertModel, kUpsertModelSql},
         {kLoadAlerts, kLoadAlertsSql},
         {kMarkAlertsSent, kMarkAlertsSentSql},
         {kMarkAlertMaterialized, kMarkAlertMaterializedSql},

@@ -38,6 +38,7 @@ extern const BatchTable kPatternsTable;
 extern const BatchTable kTrendsTable;
 extern const BatchTable kForecastsTable;
 extern const BatchTable kAlertsTable;
+extern const BatchTable kModelsTable;
 
 /// Appends one record to the batch. Throws PgError(kInput)
 /// naming the table, record and field when the record cannot be stored.
@@ -47,6 +48,18 @@ void encodeRow(ColumnBatch& out, std::size_t index, const core::PatternRecord& r
 void encodeRow(ColumnBatch& out, std::size_t index, const core::TrendRecord& row);
 void encodeRow(ColumnBatch& out, std::size_t index, const core::ForecastRecord& row);
 void encodeRow(ColumnBatch& out, std::size_t index, const core::PredictiveAlert& row);
+
+/// A model version as saveModels writes it.
+struct ModelRow {
+  const core::ModelRecord* record;
+  bool active;                 ///< the version to leave active (the record's flag may be overridden)
+  std::string service;  ///< for splitting a batch by service
+};
+/// The rows to write for `models` so that the outcome is that of saving them one by one in
+/// order, and the one-active index holds after each row: of repeated ids the last, only the
+/// last active version of each service and model type active, the inactive rows first.
+std::vector<ModelRow> modelRowsInWriteOrder(std::span<const core::ModelRecord> models);
+void encodeRow(ColumnBatch& out, std::size_t index, const ModelRow& model);
 
 /// A statement prepared on every pooled connection.
 struct Statement {
@@ -61,8 +74,6 @@ inline constexpr std::string_view kLoadAnomalies = "load_anomalies";            
 inline constexpr std::string_view kSetAnomalyResolved = "set_anomaly_resolved";        // id, resolved, note
 inline constexpr std::string_view kLoadActiveModel = "load_active_model";              // service, type
 inline constexpr std::string_view kLoadModels = "load_models";                         // service
-inline constexpr std::string_view kDeactivateModels = "deactivate_models";             // service, type, id
-inline constexpr std::string_view kUpsertModel = "upsert_model";                       // see pg_tables.cpp
 inline constexpr std::string_view kLoadAlerts = "load_alerts";                         // service, since, unsent, limit
 inline constexpr std::string_view kMarkAlertsSent = "mark_alerts_sent";                // ids (text[])
 inline constexpr std::string_view kMarkAlertMaterialized = "mark_alert_materialized";  // id, when
@@ -77,10 +88,6 @@ inline constexpr std::string_view kMarkAlertsMaterialized =
 std::span<const Statement> preparedStatements();
 std::span<const BatchTable* const> batchTables();
 
-/// Parameters of kUpsertModel, in order; the blob (index kModelBlobParameter) is the raw bytes,
-/// to be sent in binary format.
-std::vector<std::string> modelParameters(const core::ModelRecord& model);
-inline constexpr std::size_t kModelBlobParameter = 8;
 
 core::ServiceMetrics decodeMetrics(const PgResult& result, int row);
 core::AnomalyRecord decodeAnomaly(const PgResult& result, int row);

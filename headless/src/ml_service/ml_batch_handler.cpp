@@ -104,7 +104,7 @@ void MlBatchHandler::emit(Records& records, service::BatchOutput& out) {
     out.write("ml_trends", [rows = std::move(records.trends)](connect::PgStore& store) { store.writeTrends(rows); });
   if (!records.models.empty())
     out.write("ml_models", [rows = std::move(records.models)](connect::PgStore& store) {
-      for (const auto& model : rows) store.saveModel(model);
+      store.saveModels(rows);
     });
 }
 

@@ -18,16 +18,25 @@ Matrix toMatrix(std::span<const FeatureVector> samples) {
 }
 
 AnomalyDetector AnomalyDetector::fit(const Matrix& samples, const AnomalyDetectorParams& params) {
+  return fit(samples, params, nullptr);
+}
+
+AnomalyDetector AnomalyDetector::fit(const Matrix& samples, const AnomalyDetectorParams& params,
+                                     std::vector<double>& trainingScores) {
+  return fit(samples, params, &trainingScores);
+}
+
+AnomalyDetector AnomalyDetector::fit(const Matrix& samples, const AnomalyDetectorParams& params,
+                                     std::vector<double>* trainingScores) {
   AnomalyDetector d;
   d.params_ = params;
-  if (params.standardize) {
-    d.scaler_ = StandardScaler::fit(samples);
-    d.forest_ = IsolationForest::fit(d.scaler_.transform(samples), params.forest);
-  } else {
-    d.scaler_ = StandardScaler::fromStatistics(std::vector<double>(static_cast<std::size_t>(samples.cols()), 0.0),
-                                               std::vector<double>(static_cast<std::size_t>(samples.cols()), 1.0));
-    d.forest_ = IsolationForest::fit(samples, params.forest);
-  }
+  const auto columns = static_cast<std::size_t>(samples.cols());
+  d.scaler_ = params.standardize ? StandardScaler::fit(samples)
+                                 : StandardScaler::fromStatistics(std::vector<double>(columns, 0.0),
+                                                                  std::vector<double>(columns, 1.0));
+  const Matrix& x = params.standardize ? d.scaler_.transform(samples) : samples;
+  d.forest_ = trainingScores ? IsolationForest::fit(x, params.forest, *trainingScores)
+                             : IsolationForest::fit(x, params.forest);
   d.params_.forest = d.forest_.params();
   return d;
 }

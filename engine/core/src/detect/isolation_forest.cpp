@@ -197,6 +197,16 @@ double IsolationForest::averagePathLength(double n) {
 }
 
 IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParams& params) {
+  return fit(x, params, nullptr);
+}
+
+IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParams& params,
+                                     std::vector<double>& trainingScores) {
+  return fit(x, params, &trainingScores);
+}
+
+IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParams& params,
+                                     std::vector<double>* trainingScores) {
   validate(x, params);
   IsolationForest forest;
   forest.params_ = params;
@@ -250,7 +260,9 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
   std::vector<double> trainScores;
   if (params.contamination) {
     trainScores = forest.scores(x, params.threads);
+    if (trainingScores) *trainingScores = trainScores;
   } else {
+    if (trainingScores) *trainingScores = forest.scores(x, params.threads);
     const std::size_t stride = autoStride(n);
     Matrix subset((n + stride - 1) / stride, x.cols());
     for (std::size_t i = 0, r = 0; i < n; i += stride, ++r)

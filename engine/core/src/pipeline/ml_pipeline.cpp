@@ -178,7 +178,7 @@ MlPipeline::FittedModels MlPipeline::fit(const FitJob& job, const MlPipelineConf
   detect::AnomalyDetectorParams anomaly = config.anomaly;
   anomaly.forest.seed =
       config.anomaly.forest.seed ^ fnv1a(job.service) ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(s.version));
-  s.detector = detect::AnomalyDetector::fit(x, anomaly);
+  s.detector = detect::AnomalyDetector::fit(x, anomaly, s.trainingScores);
   s.patterns = detect::PatternModel::fit(x, config.patterns);
   s.baseline = detect::Baseline::fromSamples(samples);
   // Change-point detectors start from the history, so that the next sample is judged against it.
@@ -200,13 +200,10 @@ MlPipeline::FittedModels MlPipeline::fit(const FitJob& job, const MlPipelineConf
     m.trainingSamples = n;
     return m;
   };
-  const auto training = s.detector.detect(x);
-  const double flagged =
-      static_cast<double>(std::count_if(training.begin(), training.end(), [](const auto& d) { return d.isAnomaly; }));
-  s.trainingScores.reserve(training.size());
-  for (const detect::Detection& d : training) s.trainingScores.push_back(d.score);
-  ModelRecord forest = record("isolation_forest");
   const auto& f = s.detector.forest();
+  const double flagged = static_cast<double>(
+      std::count_if(s.trainingScores.begin(), s.trainingScores.end(), [&](double score) { return f.isAnomaly(score); }));
+  ModelRecord forest = record("isolation_forest");
   forest.metrics = {{"threshold", f.threshold()},
                     {"score_spread", f.scoreSpread()},
                     {"training_anomaly_rate", flagged / n},

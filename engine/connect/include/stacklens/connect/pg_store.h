@@ -104,6 +104,10 @@ class PgStore {
   /// Inserts or replaces one model version; when it is active, the service's other versions of
   /// the same model type are deactivated in the same transaction.
   void saveModel(const core::ModelRecord& model);
+  /// Saves many model versions in one statement, as saveModel() on each in order would: of
+  /// repeated ids the last wins, and per service and model type the last active version stays
+  /// active. Returns the rows written.
+  std::size_t saveModels(std::span<const core::ModelRecord> models);
 
   // ---- status changes ----
   /// Sets resolved (the history trigger records it with `note`). False when the id is unknown or

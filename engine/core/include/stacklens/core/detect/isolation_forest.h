@@ -47,6 +47,11 @@ class IsolationForest {
   /// otherwise). Cost O(trees · ψ log ψ) for the trees plus one scoring pass over x for the
   /// threshold, O(n · trees · log ψ), with ψ = maxSamples.
   static IsolationForest fit(const Matrix& x, const IsolationForestParams& params = {});
+  /// As fit(x, params), and sets `trainingScores` to the score of every row of x, equal to
+  /// scores(x). With a contamination the threshold's scoring pass gives them (no second pass);
+  /// with "auto" they cost one pass over x.
+  static IsolationForest fit(const Matrix& x, const IsolationForestParams& params,
+                             std::vector<double>& trainingScores);
 
   /// Score of one sample (size features()). O(trees · log ψ); about 1–3 µs for 100 trees.
   double score(std::span<const double> sample) const;
@@ -106,6 +111,7 @@ class IsolationForest {
   };
 
  private:
+  static IsolationForest fit(const Matrix& x, const IsolationForestParams& params, std::vector<double>* trainingScores);
   IsolationForestParams params_;
   std::size_t features_ = 0;
   int sampleSize_ = 0;
