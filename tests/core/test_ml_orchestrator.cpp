@@ -351,6 +351,44 @@ class TestMLOrchestrator : public QObject {
     QCOMPARE(p.modelVersion("api"), 1);  // a rejected history leaves the models alone
   }
 
+  void redeliveredSamplesAreSkipped() {
+    // A consumer that rejoins its group, or a producer that retries, delivers a sample twice; the
+    // second copy must leave the models and every later result as if it had never come.
+    MlPipelineConfig config;
+    config.retrainEvery = 5;
+    std::size_t anomalies = 0;
+    auto run = [&](bool redeliver) {
+      MlPipeline p = trainedPipeline("api", config);
+      std::mt19937_64 rng(12);
+      std::vector<ServiceMetrics> stream;
+      for (int i = 0; i < 40; ++i) {
+        stream.push_back(nextNormal(rng, "api", i));
+        if (i % 8 == 7) stream.back().errorRate *= 40;  // some anomalies to compare
+      }
+      std::vector<std::string> results;
+      for (std::size_t i = 0; i < stream.size(); ++i) {
+        const PipelineOutput out = p.process(stream[i]);
+        results.push_back(std::to_string(out.consensus.anomalyScore));
+        for (const auto& r : out.anomalies) results.push_back(r.anomalyId);
+        for (const auto& m : out.models) results.push_back(m.modelId + m.blob);
+        anomalies += out.anomalies.size();
+        if (redeliver && i % 10 == 9) {
+          for (std::size_t back = i - 2; back <= i; ++back) {
+            const PipelineOutput again = p.process(stream[back]);
+            if (!again.replayed || !again.anomalies.empty() || !again.models.empty()) return std::vector<std::string>{};
+          }
+        }
+      }
+      if (p.statistics().messagesReplayed != (redeliver ? 12u : 0u)) return std::vector<std::string>{};
+      if (p.statistics().messagesProcessed != 40u) return std::vector<std::string>{};
+      return results;
+    };
+    const std::vector<std::string> once = run(false);
+    QVERIFY(!once.empty());
+    QCOMPARE(run(true), once);
+    QVERIFY(anomalies >= 4);
+  }
+
   void deterministicReplay() {
     auto run = [] {
       MlPipeline p = trainedPipeline();

@@ -37,6 +37,16 @@ inline std::set<std::string> queryIds(connect::PgConnection& db, const std::stri
   return ids;
 }
 
+// What `actual` holds that `expected` lacks and the reverse, for a failure message.
+inline std::string setDifference(const std::set<std::string>& actual, const std::set<std::string>& expected) {
+  std::string text;
+  for (const auto& id : actual)
+    if (!expected.contains(id)) text += "\n  unexpected: " + id;
+  for (const auto& id : expected)
+    if (!actual.contains(id)) text += "\n  missing: " + id;
+  return text;
+}
+
 // One test's topics and group, fresh names so tests never see each other's messages.
 struct Names {
   std::string prefix = test::uniqueName("ml");
@@ -80,7 +90,12 @@ class MlServiceTestBase : public QObject {
   // calling `between(i)` before message i.
   template <typename Between>
   void produceStream(const std::string& topic, double rate, Between&& between) {
-    connect::KafkaProducer producer({{"bootstrap.servers", cluster_->bootstrapServers()}, {"linger.ms", "1"}, {"reconnect.backoff.max.ms", "1000"}});
+    // Idempotent, as an upstream must be: retries while brokers are down neither duplicate nor
+    // reorder a service's samples (the service skips replays, dead-letters late samples).
+    connect::KafkaProducer producer({{"bootstrap.servers", cluster_->bootstrapServers()},
+                                     {"linger.ms", "1"},
+                                     {"reconnect.backoff.max.ms", "1000"},
+                                     {"enable.idempotence", "true"}});
     const auto begin = std::chrono::steady_clock::now();
     std::size_t i = 0;
     for (const auto& sample : data_->stream) {

@@ -118,11 +118,15 @@ class TestMlServiceRecovery : public test::MlServiceTestBase {
     for (int broker = 1; broker <= cluster_->brokerCount(); ++broker) cluster_->setBrokerUp(broker);
     producer.join();
     QVERIFY2(waitProcessed(service, double(data_->stream.size())), qPrintable(service.log().right(3000)));
+    const double consumed = service.metric("stacklens_messages_in_total");
     service.terminate();
     QCOMPARE(service.waitExit(), 0);
     connect::PgConnection db(scratch->dsn());
     const Reference ref = fullReference(service);
-    QCOMPARE(queryIds(db, "SELECT anomaly_id FROM ml_anomalies"), ref.anomalies);
+    const std::set<std::string> rows = queryIds(db, "SELECT anomaly_id FROM ml_anomalies");
+    QVERIFY2(rows == ref.anomalies, qPrintable(QString::fromStdString(test::setDifference(rows, ref.anomalies)) +
+                                                QString("\nconsumed %1 of %2 messages\n").arg(consumed).arg(data_->stream.size()) +
+                                                service.log().right(4000)));
     std::set<std::string> published;
     for (const auto& message : test::drainTopic(cluster_->bootstrapServers(), names.anomalies, 1, ref.anomalies.size(), 20s))
       published.insert(connect::decodeAnomaly(message.value).value->anomalyId);

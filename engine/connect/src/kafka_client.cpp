@@ -219,6 +219,9 @@ KafkaConsumer::CommitResult KafkaConsumer::commit() {
     case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
     case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
     case RD_KAFKA_RESP_ERR__STATE:
+    // The session timed out (e.g. the coordinator was unreachable): this commit can never succeed,
+    // and the next poll() runs the rebalance callback that drops the partitions and rejoins.
+    case RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST:
       return CommitResult::kRebalanced;
     default:
       throw KafkaError(std::string("committing offsets: ") + rd_kafka_err2str(err));

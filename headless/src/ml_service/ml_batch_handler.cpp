@@ -19,11 +19,14 @@ struct MlBatchHandler::Records {
 struct MlBatchHandler::Metrics {
   std::map<core::Severity, Counter*> anomalies;
   Counter& retrains;
+  Counter& replayed;
   Gauge& services;
   Gauge& warmingUp;
   Gauge& refitBacklog;
   explicit Metrics(MetricsRegistry& registry)
       : retrains(registry.counter("stacklens_retrains_total", "Model sets trained or refitted and swapped in")),
+        replayed(registry.counter("stacklens_messages_replayed_total",
+                                  "Samples at a timestamp the service had already taken (redeliveries), skipped")),
         services(registry.gauge("stacklens_services", "Services this instance keeps models for")),
         warmingUp(registry.gauge("stacklens_services_warming_up", "Services still collecting training samples")),
         refitBacklog(registry.gauge("stacklens_refit_backlog", "Refits queued or running on the worker")) {
@@ -131,6 +134,10 @@ void MlBatchHandler::handle(std::span<const connect::KafkaMessage> batch, servic
       result = pipeline_.process(sample);
     } catch (const core::pipeline::InvalidSample& e) {
       out.deadLetter(message, e.what());
+      continue;
+    }
+    if (result.replayed) {
+      metrics_->replayed.increment();
       continue;
     }
     collect(result, records);

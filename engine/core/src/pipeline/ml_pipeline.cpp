@@ -9,6 +9,8 @@
 #include <mutex>
 #include <optional>
 
+#include "stacklens/core/timestamp.h"
+
 namespace stacklens::core::pipeline {
 namespace {
 
@@ -342,12 +344,29 @@ PipelineOutput MlPipeline::train(const std::string& service, std::span<const Ser
   return out;
 }
 
+// A service's samples normally arrive in time order, so a newer one is never a replay and costs
+// one comparison; an older one is looked up in the history (late samples are still taken).
+bool MlPipeline::isReplay(const ServiceModels& s, const ServiceMetrics& sample) {
+  if (s.history.empty() || sample.timestamp > s.history.back().timestamp) return false;
+  return std::any_of(s.history.rbegin(), s.history.rend(),
+                     [&](const ServiceMetrics& taken) { return taken.timestamp == sample.timestamp; });
+}
+
 PipelineOutput MlPipeline::process(const ServiceMetrics& sample) {
   validate(sample, sample.service);
   ServiceModels& s = modelsFor(sample.service);
-  ++statistics_.messagesProcessed;
   PipelineOutput out;
   out.service = sample.service;
+  if (isReplay(s, sample)) {
+    ++statistics_.messagesReplayed;
+    out.replayed = true;
+    out.note = "replay of the sample at " + formatTimestamp(sample.timestamp) + ": already taken";
+    out.state = state(sample.service);
+    out.samplesAvailable = static_cast<int>(s.history.size());
+    out.samplesNeeded = config_.minTrainingSamples;
+    return out;
+  }
+  ++statistics_.messagesProcessed;
   out.samplesNeeded = config_.minTrainingSamples;
   auto remember = [&] {
     s.history.push_back(sample);

@@ -117,7 +117,9 @@ class KafkaConsumer {
   enum class CommitResult {
     kCommitted,
     kNothingToCommit,  ///< no message consumed since the last commit
-    kRebalanced,       ///< the partitions moved to another member first; it consumes them again
+    /// the partitions moved to another member first, or this member's assignment was lost (its
+    /// session timed out); they are consumed again from the last committed offsets
+    kRebalanced,
   };
 
   /// Synchronously commits the offsets of the messages poll() returned (with

@@ -100,6 +100,7 @@ std::optional<AnomalyRecord> buildAnomalyRecord(const ServiceMetrics& sample, co
 struct DetectionStatistics {
   std::uint64_t messagesProcessed = 0;  ///< accepted messages, warm-up included
   std::uint64_t messagesRejected = 0;   ///< invalid messages (to the dead-letter queue)
+  std::uint64_t messagesReplayed = 0;   ///< samples at a timestamp already taken, skipped
   std::uint64_t warmupMessages = 0;     ///< accepted while the service had no model yet
   std::uint64_t anomaliesDetected = 0;
   std::uint64_t modelsTrained = 0;  ///< training runs (each yields one model version per type)

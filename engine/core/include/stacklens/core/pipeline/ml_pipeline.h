@@ -88,6 +88,9 @@ struct PipelineOutput {
   /// contamination (core::backtest::DetectionTrace) without scoring the rows a second time.
   std::vector<double> trainingForestScores;
   std::optional<detect::Baseline> trainingBaseline;
+  /// process only: the service already took a sample at this timestamp (a redelivery by an
+  /// at-least-once consumer or a retrying producer). Nothing changed and nothing is emitted.
+  bool replayed = false;
 };
 
 /// Seconds since the epoch, UTC. Injected so that tests and backtests control time.
@@ -114,8 +117,10 @@ class MlPipeline {
   PipelineOutput train(const std::string& service, std::span<const ServiceMetrics> history);
 
   /// One message. Throws InvalidSample (empty service, non-finite or negative feature) and
-  /// counts it as rejected. Cost without training: microseconds; at a swap point it may wait
-  /// for the service's refit job.
+  /// counts it as rejected. A sample at the timestamp of one in the service's history is a
+  /// replay (a redelivery): counted and returned with `replayed`, the models untouched, so
+  /// redelivered messages do not skew the detection. Cost without training: microseconds; at
+  /// a swap point it may wait for the service's refit job.
   PipelineOutput process(const ServiceMetrics& sample);
 
   /// Refit jobs started and not swapped in yet (all services).
@@ -143,6 +148,7 @@ class MlPipeline {
   void startRefit(ServiceModels& s);
   void swapIn(ServiceModels& s, PipelineOutput& out);
   void validate(const ServiceMetrics& sample, const std::string& service);
+  static bool isReplay(const ServiceModels& s, const ServiceMetrics& sample);
 
   MlPipelineConfig config_;
   Clock clock_;
