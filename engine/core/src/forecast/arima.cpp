@@ -19,6 +19,8 @@ namespace {
 using detail::ArimaSystem;
 
 constexpr double kTransformBound = 8.0;  // |u| bound: partial autocorrelations within tanh(8)
+constexpr double kRawBound = 1e3;        // raw CSS coefficients: a box only to keep the search finite
+constexpr double kRReltol = 1.490116119384765625e-8;  // sqrt(DBL_EPSILON), R optim's default reltol
 
 struct ArmaCoefficients {
   std::vector<double> ar, ma, seasonalAr, seasonalMa;
@@ -43,6 +45,42 @@ ArmaCoefficients fromUnconstrained(const ArimaOrder& o, const Eigen::VectorXd& u
   c.seasonalAr = block(o.P, false);
   c.seasonalMa = block(o.Q, true);
   return c;
+}
+
+// Raw vector (ar, ma, sar, sma as written in the model) -> coefficients, no constraint.
+ArmaCoefficients fromRaw(const ArimaOrder& o, const Eigen::VectorXd& x) {
+  ArmaCoefficients c;
+  int offset = 0;
+  auto block = [&](int count) {
+    std::vector<double> values(x.data() + offset, x.data() + offset + count);
+    offset += count;
+    return values;
+  };
+  c.ar = block(o.p);
+  c.ma = block(o.q);
+  c.seasonalAr = block(o.P);
+  c.seasonalMa = block(o.Q);
+  return c;
+}
+
+// Unconstrained ML start from raw CSS coefficients. Throws for a non-stationary AR block; a
+// non-invertible MA block starts from zero.
+Eigen::VectorXd unconstrainedStart(const ArimaOrder& o, const ArmaCoefficients& c) {
+  Eigen::VectorXd u(armaParameterCount(o));
+  int offset = 0;
+  auto block = [&](const std::vector<double>& values, bool ma, const char* name) {
+    const std::vector<double> polynomial = ma ? detail::negated(values) : values;
+    const bool inside = detail::minRootModulus(polynomial) > 1.0;
+    if (!inside && !ma) throw std::invalid_argument(std::string("non-stationary ") + name + " part from CSS");
+    const std::vector<double> start =
+        inside ? detail::stationaryToUnconstrained(polynomial) : std::vector<double>(values.size(), 0.0);
+    for (double v : start) u[offset++] = v;
+  };
+  block(c.ar, false, "AR");
+  block(c.ma, true, "MA");
+  block(c.seasonalAr, false, "seasonal AR");
+  block(c.seasonalMa, true, "seasonal MA");
+  return u;
 }
 
 ArimaSystem systemFor(const ArimaOrder& o, const ArmaCoefficients& c) {
@@ -172,8 +210,9 @@ CssResult conditionalSumOfSquares(const ArimaSystem& s, const CssData& css) {
   return out;
 }
 
-double cssObjective(const ArimaOrder& o, const CssData& data, const Eigen::VectorXd& u) {
-  const CssResult css = conditionalSumOfSquares(systemFor(o, fromUnconstrained(o, u)), data);
+// 0.5 log(CSS / used), the objective of R's CSS estimation, at given coefficients.
+double cssObjective(const ArimaOrder& o, const CssData& data, const ArmaCoefficients& c) {
+  const CssResult css = conditionalSumOfSquares(systemFor(o, c), data);
   if (css.used == 0) return std::nan("");
   const double ssq = concentrate(css.crossProducts).ssq;
   return 0.5 * std::log(ssq / css.used);
@@ -353,11 +392,32 @@ ArimaModel fitArima(std::span<const double> y, const ArimaSpec& spec) {
     cssOptions.gradientTolerance = 1e-5;
     cssOptions.relativeDecrease = 1e-10;
     cssOptions.centralDifferences = false;
-    const auto css = detail::minimizeBox([&](const Eigen::VectorXd& x) { return cssObjective(o, differenced, x); }, u,
-                                         lower, upper, cssOptions);
-    u = css.x;
-    model.iterations += css.iterations;
-    converged = css.converged;
+    if (spec.unconstrainedCss) {
+      // R's optim stops at a relative decrease of sqrt(machine epsilon); stopping there, not at the
+      // deepest CSS minimum, is what its ranking (and so the chosen model) is built on. A step
+      // into an explosive region fails the line search: restart from the best point, as R's BFGS
+      // resets to steepest descent.
+      const Eigen::VectorXd bound = Eigen::VectorXd::Constant(k, kRawBound);
+      cssOptions.relativeDecrease = kRReltol;
+      cssOptions.lineSearchRestarts = 10;
+      const auto css = detail::minimizeBox(
+          [&](const Eigen::VectorXd& x) { return cssObjective(o, differenced, fromRaw(o, x)); }, u, -bound, bound,
+          cssOptions);
+      model.iterations += css.iterations;
+      converged = css.converged;
+      if (spec.method == FitMethod::kCss) {
+        model.converged = converged;
+        return finishModel(std::move(model), y, data, fromRaw(o, css.x), spec, differenced);
+      }
+      u = unconstrainedStart(o, fromRaw(o, css.x));
+    } else {
+      const auto css = detail::minimizeBox(
+          [&](const Eigen::VectorXd& x) { return cssObjective(o, differenced, fromUnconstrained(o, x)); }, u, lower,
+          upper, cssOptions);
+      u = css.x;
+      model.iterations += css.iterations;
+      converged = css.converged;
+    }
   }
   if (spec.method != FitMethod::kCss) {
     auto ml = detail::minimizeBox([&](const Eigen::VectorXd& x) { return mlObjective(o, data, x); }, u, lower, upper,

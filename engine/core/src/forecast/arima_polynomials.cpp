@@ -79,6 +79,11 @@ std::vector<double> stationaryToUnconstrained(std::span<const double> coefficien
   return u;
 }
 
+std::vector<double> negated(std::vector<double> c) {
+  for (double& v : c) v = -v;
+  return c;
+}
+
 double minRootModulus(std::span<const double> arCoefficients) {
   std::size_t k = arCoefficients.size();
   while (k > 0 && std::abs(arCoefficients[k - 1]) < 1e-8) --k;

@@ -27,6 +27,10 @@ std::vector<double> unconstrainedToStationary(std::span<const double> u);
 /// that a coefficient vector on or outside the stationarity boundary maps to a large finite value.
 std::vector<double> stationaryToUnconstrained(std::span<const double> coefficients, double maxAbsPacf = 0.9999);
 
+/// -c: the MA coefficients theta of 1 + sum theta_k B^k in the AR sign convention (for minRootModulus
+/// and the stationarity transforms).
+std::vector<double> negated(std::vector<double> c);
+
 /// Smallest modulus of the roots of 1 - sum c_k B^k (AR) — pass the negated MA coefficients for
 /// 1 + sum theta_k B^k. Returns +inf for a constant polynomial. O(k^3) (companion eigenvalues).
 double minRootModulus(std::span<const double> arCoefficients);

@@ -22,11 +22,6 @@ struct Candidate {
   friend bool operator==(const Candidate&, const Candidate&) = default;
 };
 
-std::vector<double> negated(std::vector<double> v) {
-  for (double& x : v) x = -x;
-  return v;
-}
-
 class Search {
  public:
   Search(std::span<const double> y, const AutoArimaOptions& options, int d, int D, int period, bool approximation)
@@ -52,6 +47,7 @@ class Search {
     spec.includeConstant = c.constant;
     spec.method = exact ? FitMethod::kCssMl : FitMethod::kCss;
     spec.computeState = exact;
+    spec.unconstrainedCss = true;  // as R: candidates whose CSS leaves the stationary region are rejected  // as R: candidates whose CSS leaves the stationary region are rejected
     if (approximation_) spec.gradientTolerance = 1e-5;  // refits only decide acceptance
     double criterion = kInf;
     try {
@@ -102,7 +98,7 @@ class Search {
     const int period = std::max(m.order.period, 1);
     const std::vector<double> ar = detail::expandAr(m.ar, m.seasonalAr, period);
     const std::vector<double> ma = detail::expandMa(m.ma, m.seasonalMa, period);
-    const double minRoot = std::min(detail::minRootModulus(ar), detail::minRootModulus(negated(ma)));
+    const double minRoot = std::min(detail::minRootModulus(ar), detail::minRootModulus(detail::negated(ma)));
     const auto coefficients = m.coefficients();
     const bool finite = std::all_of(coefficients.begin(), coefficients.end(), [](double v) { return std::isfinite(v); });
     return finite && minRoot >= options_.minRootModulus;

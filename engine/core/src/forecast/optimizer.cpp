@@ -84,12 +84,24 @@ MinimizeResult minimizeBox(const std::function<double(const Eigen::VectorXd&)>& 
   LBFGSpp::LBFGSBSolver<double> solver(param);
   Eigen::VectorXd x = x0.cwiseMax(lower).cwiseMin(upper);
   double fx = 0.0;
-  try {
-    result.iterations = solver.minimize(objective, x, fx, lower, upper);
-    result.converged = result.iterations < options.maxIterations;
-  } catch (const std::exception&) {
-    // Line-search failure near the optimum is common with numerical gradients: keep the best point.
-    result.converged = true;
+  for (int attempt = 0;; ++attempt) {
+    const double startValue = options.lineSearchRestarts == 0 ? 0.0
+                              : attempt == 0                  ? objective.evaluate(x)
+                                                              : objective.bestValue();
+    try {
+      result.iterations += solver.minimize(objective, x, fx, lower, upper);
+      result.converged = result.iterations < options.maxIterations;
+      break;
+    } catch (const std::exception&) {
+      // Line-search failure near the optimum is common with numerical gradients: keep the best point.
+      // Far from it (a step into a region where f explodes), restart from the best point with a
+      // fresh Hessian approximation, as a steepest-descent reset.
+      result.converged = true;
+      if (attempt >= options.lineSearchRestarts) break;
+      const double tolerance = options.relativeDecrease * std::max(1.0, std::abs(startValue));
+      if (!(objective.bestValue() < startValue - tolerance)) break;
+      x = objective.best();
+    }
   }
   result.x = objective.best();
   result.value = objective.bestValue();

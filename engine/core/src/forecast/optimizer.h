@@ -20,6 +20,8 @@ struct MinimizeOptions {
   double relativeDecrease = 1e-12;  ///< stop when the objective no longer decreases by this much
   double step = 1e-6;               ///< finite-difference step (objective scale of the parameters ~1)
   bool centralDifferences = true;   ///< false: forward differences (half the evaluations, less accurate)
+  /// Restarts from the best point after a failed line search that still improved the objective.
+  int lineSearchRestarts = 0;
 };
 
 /// Minimises f over lower <= x <= upper from x0. f may return +inf or NaN for infeasible points;

@@ -65,6 +65,12 @@ struct ArimaSpec {
   /// Run the final filter for residuals and the forecast state. Order searches that only rank CSS
   /// fits switch it off (the model can then not forecast).
   bool computeState = true;
+  /// Estimate CSS in the raw coefficients from zero, as R's stats::arima does, instead of in the
+  /// transformed space that keeps every candidate stationary and invertible. A CSS estimate may
+  /// then leave that region: with FitMethod::kCss the caller sees it (the automatic search rejects
+  /// such candidates by their roots), with kCssMl a non-stationary AR start is an error (R:
+  /// "non-stationary AR part from CSS") and a non-invertible MA block starts ML from zero.
+  bool unconstrainedCss = false;
 };
 
 /// A fitted model: a plain value, copyable and serialisable; forecasts need nothing else.

@@ -8,7 +8,10 @@
 //      constant while the criterion improves; or an exhaustive search over small orders;
 //   4. models with an AR or MA root within 1.01 of the unit circle are rejected;
 //   5. for long or seasonal series the search ranks models by conditional sum of squares and the
-//      winner is refitted by exact maximum likelihood ("approximation").
+//      best ones are refitted by exact maximum likelihood in ranked order until one passes the root
+//      checks ("approximation"). As in R, CSS is estimated in the raw coefficients from zero and
+//      stopped at R optim's relative tolerance, so a CSS estimate outside the stationary/invertible
+//      region rejects the candidate, and a refit whose CSS start has a non-stationary AR part fails.
 // The search stops after maxModels fits or when the time limit is reached (then the best model
 // found so far is returned and timedOut is set).
 
