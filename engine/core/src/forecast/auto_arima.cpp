@@ -47,7 +47,7 @@ class Search {
     spec.includeConstant = c.constant;
     spec.method = exact ? FitMethod::kCssMl : FitMethod::kCss;
     spec.computeState = exact;
-    spec.unconstrainedCss = true;  // as R: candidates whose CSS leaves the stationary region are rejected  // as R: candidates whose CSS leaves the stationary region are rejected
+    spec.unconstrainedCss = true;  // as R: candidates whose CSS leaves the stationary region are rejected
     if (approximation_) spec.gradientTolerance = 1e-5;  // refits only decide acceptance
     double criterion = kInf;
     try {
