@@ -41,7 +41,7 @@ class TestCli : public QObject {
     const Run run = runStacklens({"ml-service", "--help"});
     QCOMPARE(run.exitCode, 0);
     for (const char* key : {"kafka.bootstrap_servers", "STACKLENS_POSTGRES_DSN", "ml.retrain_every",
-                            "STACKLENS_ML_RETRAIN_SWAP_AFTER", "ml.detection.trees", "STACKLENS_KAFKA_PROPERTY_SASL_PASSWORD"})
+                            "STACKLENS_ML_RETRAIN_SWAP_AFTER", "ml.refit_threads", "ml.detection.trees", "STACKLENS_KAFKA_PROPERTY_SASL_PASSWORD"})
       QVERIFY2(run.out.contains(key), key);
   }
 

@@ -227,6 +227,10 @@ std::vector<ConfigKey> buildKeys() {
       intKey("ml.retrain_swap_after",
              "A refit runs in the background; its models score from the service's N-th next message", &C::ml,
              &MlServiceSettings::retrainSwapAfter, 1, 1000000),
+      intKey("ml.refit_threads",
+             "Threads that refit models in the background (0: one per CPU core); services that reach their "
+             "refit together, as a fleet does every retrain_every hours, are refitted side by side",
+             &C::ml, &MlServiceSettings::refitThreads, 0, 256),
       intKey("ml.max_message_bytes", "Larger messages go to the dead-letter topic", &C::ml,
              &MlServiceSettings::maxMessageBytes, 256, 16 * 1024 * 1024),
       intKey("ml.batch_size", "Messages processed, written and committed together", &C::ml,

@@ -38,6 +38,7 @@ struct MlBatchHandler::Metrics {
 
 MlBatchHandler::MlBatchHandler(service::ServiceRuntime& runtime)
     : runtime_(runtime),
+      worker_(runtime.config().ml.refitThreads),
       pipeline_(runtime.config().pipelineConfig(), {}, worker_.executor()),
       metrics_(std::make_unique<Metrics>(runtime.metrics())),
       // A deployed version the pipeline would refuse (e.g. history_capacity below
@@ -45,6 +46,7 @@ MlBatchHandler::MlBatchHandler(service::ServiceRuntime& runtime)
       deployed_(runtime.config().postgres, runtime.metrics(),
                 [](const connect::ServiceConfig& config) { core::pipeline::MlPipeline check(config.pipelineConfig()); }) {
   limits_.maxMessageBytes = static_cast<std::size_t>(runtime.config().ml.maxMessageBytes);
+  spdlog::info("refits run on {} background thread(s)", worker_.threads());
 }
 
 MlBatchHandler::~MlBatchHandler() = default;

@@ -1,8 +1,14 @@
 #include "ml_service/refit_worker.h"
 
+#include <algorithm>
+
 namespace stacklens::headless::ml_service {
 
-RefitWorker::RefitWorker() : thread_([this] { loop(); }) {}
+RefitWorker::RefitWorker(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  threads_.reserve(static_cast<std::size_t>(threads));
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+}
 
 RefitWorker::~RefitWorker() {
   {
@@ -10,7 +16,7 @@ RefitWorker::~RefitWorker() {
     stopping_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  for (std::thread& thread : threads_) thread.join();
 }
 
 core::pipeline::Executor RefitWorker::executor() {

@@ -50,6 +50,7 @@ struct MlServiceSettings {
   int minTrainingSamples = 100;
   int retrainEvery = 100;
   int retrainSwapAfter = 1;  ///< messages of a service between a refit's snapshot and its swap
+  int refitThreads = 0;      ///< background refit threads; 0: one per CPU core
   int maxMessageBytes = 64 * 1024;
   int batchSize = 500;
   int batchTimeoutMs = 20;
