@@ -72,6 +72,16 @@ double metricValue(const std::string& text, const std::string& name) {
   return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
 }
 
+// The sum of a family's labelled series (name{...} value).
+double sumOf(const std::string& text, const std::string& name) {
+  double total = 0;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line))
+    if (line.rfind(name + "{", 0) == 0) total += std::stod(line.substr(line.rfind(' ') + 1));
+  return total;
+}
+
 // Cumulative bucket counts of a histogram: upper bound → count.
 std::map<double, double> buckets(const std::string& text, const std::string& name) {
   std::map<double, double> out;
@@ -295,14 +305,21 @@ void BM_LatencyAt5000(benchmark::State& state) {
   for (auto _ : state) {
     Fixture f(kLatencyPartitions);  // trained: one message per service, consumed and committed
     if (f.service <= 0) return state.SkipWithError("needs STACKLENS_TEST_PG_DSN (run through tests/harness/with-servers)");
-    const auto before = buckets(metricsText(f.port), "stacklens_message_latency_seconds");
+    const std::string start = metricsText(f.port);
+    const auto before = buckets(start, "stacklens_message_latency_seconds");
     const double cpu0 = cpuSeconds(f.service);
     const auto t0 = Clock::now();
     const double sent = static_cast<double>(f.produceHours(40, 5000));  // 40,000 messages, 8 s
     f.waitConsumed(f.consumed + sent, std::chrono::seconds(120));
     state.SetIterationTime(std::chrono::duration<double>(Clock::now() - t0).count());
-    const auto after = buckets(metricsText(f.port), "stacklens_message_latency_seconds");
+    const std::string end = metricsText(f.port);
+    const auto after = buckets(end, "stacklens_message_latency_seconds");
     state.counters["p50_ms"] = 1000 * quantile(before, after, 0.50);
+    const auto delta = [&](const std::string& name) { return metricValue(end, name) - metricValue(start, name); };
+    state.counters["batches"] = delta("stacklens_batches_total");
+    state.counters["batch_ms"] = 1000 * delta("stacklens_batch_seconds_sum") / delta("stacklens_batch_seconds_count");
+    state.counters["retries"] = sumOf(end, "stacklens_retries_total") - sumOf(start, "stacklens_retries_total") +
+                                delta("stacklens_pg_retries_total");
     state.counters["p99_ms"] = 1000 * quantile(before, after, 0.99);
     state.counters["service_cpu_share"] = (cpuSeconds(f.service) - cpu0) /
                                           std::chrono::duration<double>(Clock::now() - t0).count();
