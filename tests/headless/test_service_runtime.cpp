@@ -256,6 +256,45 @@ class TestServiceRuntime : public QObject {
     QCOMPARE(code, 0);
   }
 
+  // The writes of one batch overlap with handling the next, but only one batch is in flight and
+  // nothing is committed before its outputs are durable.
+  void theNextBatchIsHandledWhileOneIsBeingWritten() {
+    const std::string topic = test::uniqueName("rt-pipe");
+    const std::string group = test::uniqueName("rt-group");
+    cluster_->createTopic(topic, 1);
+    ServiceRuntime runtime(config(group), identity(topic));
+    EchoHandler handler(topic + "-out");
+    int code = -1;
+    std::thread loop([&] { code = runtime.run(handler); });
+    connect::KafkaConsumer observer({{"bootstrap.servers", cluster_->bootstrapServers()}, {"group.id", group}});
+    const auto committed = [&] { return observer.committed(topic, 1, 5s).at(0); };
+    const auto batchOf20 = [&](int from) {  // batchSize is 20: one batch
+      std::vector<std::pair<std::string, std::string>> messages;
+      for (int i = from; i < from + 20; ++i) messages.emplace_back("p", sample("p", i));
+      produce(topic, messages);
+    };
+    batchOf20(0);
+    QVERIFY(test::waitFor([&] { return rows() == 20 && committed() == 20; }, 30s));
+
+    db_.reset();
+    QVERIFY(postgres_->stop(test::ThrowawayPostgres::StopMode::kImmediate));
+    batchOf20(20);  // in flight: its write waits for the database
+    QVERIFY(test::waitFor([&] { return handler.handled.load() == 40; }, 20s));
+    batchOf20(40);  // handled meanwhile
+    QVERIFY(test::waitFor([&] { return handler.handled.load() == 60; }, 20s));
+    batchOf20(60);  // waits: one batch in flight at most
+    std::this_thread::sleep_for(1500ms);
+    QCOMPARE(handler.handled.load(), std::size_t(60));
+    QCOMPARE(committed(), std::int64_t(20));
+
+    QVERIFY(postgres_->start());
+    db_ = std::make_unique<connect::PgConnection>(postgres_->dsn());
+    QVERIFY(test::waitFor([&] { return rows() == 80 && committed() == 80; }, 30s));
+    runtime.requestStop();
+    loop.join();
+    QCOMPARE(code, 0);
+  }
+
   void cleanupTestCase() {
     db_.reset();
     postgres_.reset();

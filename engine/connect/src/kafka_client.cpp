@@ -208,13 +208,14 @@ std::optional<KafkaMessage> KafkaConsumer::poll(std::chrono::milliseconds timeou
   return out;
 }
 
-KafkaConsumer::CommitResult KafkaConsumer::commit() {
-  const rd_kafka_resp_err_t err = rd_kafka_commit(handle_.get(), nullptr, /*async=*/0);
+namespace {
+
+KafkaConsumer::CommitResult commitResult(rd_kafka_resp_err_t err) {
   switch (err) {
     case RD_KAFKA_RESP_ERR_NO_ERROR:
-      return CommitResult::kCommitted;
+      return KafkaConsumer::CommitResult::kCommitted;
     case RD_KAFKA_RESP_ERR__NO_OFFSET:
-      return CommitResult::kNothingToCommit;
+      return KafkaConsumer::CommitResult::kNothingToCommit;
     case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
     case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
     case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
@@ -222,10 +223,26 @@ KafkaConsumer::CommitResult KafkaConsumer::commit() {
     // The session timed out (e.g. the coordinator was unreachable): this commit can never succeed,
     // and the next poll() runs the rebalance callback that drops the partitions and rejoins.
     case RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST:
-      return CommitResult::kRebalanced;
+      return KafkaConsumer::CommitResult::kRebalanced;
     default:
       throw KafkaError(std::string("committing offsets: ") + rd_kafka_err2str(err));
   }
+}
+
+}  // namespace
+
+KafkaConsumer::CommitResult KafkaConsumer::commit() {
+  return commitResult(rd_kafka_commit(handle_.get(), nullptr, /*async=*/0));
+}
+
+KafkaConsumer::CommitResult KafkaConsumer::commit(const std::vector<PartitionStart>& offsets) {
+  if (offsets.empty()) return CommitResult::kNothingToCommit;
+  using List = std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
+  const List list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())),
+                  &rd_kafka_topic_partition_list_destroy);
+  for (const PartitionStart& p : offsets)
+    rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition)->offset = p.offset;
+  return commitResult(rd_kafka_commit(handle_.get(), list.get(), /*async=*/0));
 }
 
 int KafkaConsumer::assignedPartitions() const { return assigned_->load(); }

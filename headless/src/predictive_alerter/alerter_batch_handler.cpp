@@ -159,6 +159,7 @@ void AlerterBatchHandler::handle(std::span<const connect::KafkaMessage> batch, s
   if (auto deployed = deployed_.poll()) {  // a batch boundary: swap in the deployed forecasting settings
     pipeline_ = core::pipeline::PredictivePipeline(connect::alerterPipelineConfig(*deployed), wallClock);
     seen_.clear();  // each service's open alerts are read back into the new pipeline
+    runtime_.awaitOutputs();  // ... including those the batch in flight is writing
   }
   Records records;
   for (const connect::KafkaMessage& message : batch) {

@@ -9,6 +9,7 @@
 #include "stacklens/connect/pg_connection.h"
 
 #include "service/backoff.h"
+#include "service/durability_stage.h"
 #include "service/readiness_probe.h"
 #include "service/stop_signal.h"
 
@@ -116,6 +117,10 @@ struct ServiceRuntime::Loop {
   std::string lastPollError;
   Clock::time_point lastPollErrorAt{};
   Clock::time_point lastTrim = Clock::now();
+  // Set when the consumer thread fails: the batch in flight stops retrying at its next failure.
+  std::atomic<bool> abandon{false};
+  // Last member: destroyed first, so the batch in flight finishes before the rest goes.
+  DurabilityStage stage;
 
   Loop(ServiceRuntime& r, BatchHandler& h)
       : runtime(r),
@@ -131,7 +136,10 @@ struct ServiceRuntime::Loop {
                                      "From the message's timestamp until its outputs are durable and committed",
                                      messageLatencyBucketsSeconds())),
         batchSeconds(r.metrics_.histogram("stacklens_batch_seconds", "Processing, writing and committing one batch",
-                                          latencyBucketsSeconds())) {}
+                                          latencyBucketsSeconds())) {
+    runtime.stage_ = &stage;
+  }
+  ~Loop() { runtime.stage_ = nullptr; }
 
   // Retries `attempt` while it fails for a reason that passes (database or brokers away). Gives
   // up on a failure that cannot pass, or when a stop was requested and the drain time is over.
@@ -154,6 +162,10 @@ struct ServiceRuntime::Loop {
         spdlog::warn("{}: {}; retrying", what, e.what());
       }
       retries.increment();
+      if (abandon) {
+        spdlog::error("{}: given up, the service is stopping after a failure; the batch stays uncommitted", what);
+        return false;
+      }
       if (runtime.stopping()) {
         if (!stopDeadline) stopDeadline = Clock::now() + runtime.drainTimeout_;
         if (Clock::now() >= *stopDeadline) {
@@ -191,11 +203,36 @@ struct ServiceRuntime::Loop {
     return true;
   }
 
-  bool commit() {
+  // The offsets to commit once `batch` is durable: the next offset of each partition in it. The
+  // consumer has read further meanwhile, so its positions would commit too much.
+  static std::vector<connect::KafkaConsumer::PartitionStart> nextOffsets(
+      const std::vector<connect::KafkaMessage>& batch) {
+    std::vector<connect::KafkaConsumer::PartitionStart> offsets;
+    for (const connect::KafkaMessage& m : batch) {
+      const auto it = std::find_if(offsets.begin(), offsets.end(),
+                                   [&](const auto& p) { return p.partition == m.partition && p.topic == m.topic; });
+      if (it == offsets.end())
+        offsets.push_back({m.topic, m.partition, m.offset + 1});
+      else
+        it->offset = std::max(it->offset, m.offset + 1);
+    }
+    return offsets;
+  }
+
+  bool commit(const std::vector<connect::KafkaConsumer::PartitionStart>& offsets) {
     return retry("kafka commit", [&] {
-      if (runtime.consumer_->commit() == connect::KafkaConsumer::CommitResult::kRebalanced)
+      if (runtime.consumer_->commit(offsets) == connect::KafkaConsumer::CommitResult::kRebalanced)
         spdlog::info("commit skipped: the partitions were reassigned; their new owner consumes them again");
     });
+  }
+
+  // On the durability stage's thread: steps 2-4 of one batch.
+  bool complete(const std::vector<connect::KafkaMessage>& batch, const BatchOutput& out, Clock::time_point started) {
+    if (!makeDurable(out)) return false;
+    if (batch.empty()) return true;
+    if (!commit(nextOffsets(batch))) return false;
+    observe(batch, started, out.deadLetters());
+    return true;
   }
 
   void collect(std::vector<connect::KafkaMessage>& batch) {
@@ -269,10 +306,10 @@ struct ServiceRuntime::Loop {
   }
 
   int loop() {
-    std::vector<connect::KafkaMessage> batch;
-    batch.reserve(static_cast<std::size_t>(runtime.identity_.batchSize));
+    const auto batchSize = static_cast<std::size_t>(runtime.identity_.batchSize);
     while (!runtime.stopping()) {
-      batch.clear();
+      std::vector<connect::KafkaMessage> batch;
+      batch.reserve(batchSize);
       collect(batch);
       const auto started = Clock::now();
       BatchOutput out(runtime.identity_.deadLetterTopic);
@@ -281,17 +318,24 @@ struct ServiceRuntime::Loop {
       } catch (const std::exception& e) {
         spdlog::error("handling a batch of {} messages failed: {}; stopping without committing it", batch.size(),
                       e.what());
+        abandon = true;
+        stage.wait();
         return 1;
       }
-      if (!makeDurable(out)) return 1;
-      if (!batch.empty()) {
-        if (!commit()) return 1;
-        observe(batch, started, out.deadLetters());
+      if (!batch.empty() || !out.empty()) {
+        // Waits for the previous batch; this one becomes durable while the next is collected.
+        const bool accepted = stage.submit([this, batch = std::move(batch), out = std::move(out), started] {
+          return complete(batch, out, started);
+        });
+        if (!accepted) return 1;
+      } else if (stage.failed()) {
+        return 1;
       }
       updateGauges();
       releaseFreedMemory();
     }
     spdlog::info("stop requested: finishing");
+    if (!stage.wait()) return 1;
     BatchOutput out(runtime.identity_.deadLetterTopic);
     try {
       handler.finish(out);
@@ -324,6 +368,10 @@ ServiceRuntime::~ServiceRuntime() {
 
 bool ServiceRuntime::stopping() const {
   return stop_ || stopRequested();
+}
+
+bool ServiceRuntime::awaitOutputs() {
+  return stage_ == nullptr || stage_->wait();
 }
 
 int ServiceRuntime::httpPort() const {

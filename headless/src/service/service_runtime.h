@@ -8,16 +8,23 @@
 //   2. out's PostgreSQL writes       — retried with backoff while the database is unreachable;
 //   3. out's messages and dead letters are produced and flushed; a failed delivery is produced
 //      again until every message is acknowledged;
-//   4. the batch's offsets are committed (retried while no coordinator answers).
+//   4. the batch's offsets (the next offset of each of its partitions) are committed (retried
+//      while no coordinator answers).
+// Steps 2-4 run on a thread of their own (DurabilityStage) while the consumer thread collects
+// and handles the next batch; at most one batch is in flight, so batches commit in order and the
+// next one is handed over only after the previous one has committed.
 // Nothing is committed before its outputs are durable, so a crash at any moment loses nothing;
 // writes are idempotent (stable ids), so the replay after a crash duplicates no row.
-// SIGTERM/SIGINT: the current batch completes steps 1-4, handler.finish() runs, the consumer
-// leaves the group and run() returns 0. If the outputs cannot be made durable within the drain
-// time, run() returns 1 without committing (the next start consumes the batch again).
+// SIGTERM/SIGINT: the batch in flight and the one being handled complete steps 1-4,
+// handler.finish() runs, the consumer leaves the group and run() returns 0. If the outputs
+// cannot be made durable within the drain time, run() returns 1 without committing them (the
+// next start consumes them again); so does a failure of the handler (the batch in flight gives
+// up at its next failed attempt).
 //
 // Metrics (Prometheus, /metrics): stacklens_messages_in_total, stacklens_messages_out_total
 // {topic}, stacklens_dlq_total, stacklens_consumer_lag, stacklens_assigned_partitions,
-// stacklens_message_latency_seconds (message timestamp → committed), stacklens_batch_seconds,
+// stacklens_message_latency_seconds (message timestamp → committed), stacklens_batch_seconds
+// (start of handling → committed, including the wait for the batch before it),
 // stacklens_batches_total, stacklens_retries_total{what}. Services add their own families
 // through metrics().
 
@@ -34,6 +41,8 @@
 #include "stacklens/connect/service_config.h"
 
 namespace stacklens::headless::service {
+
+class DurabilityStage;
 
 /// What differs between the services.
 struct ServiceIdentity {
@@ -73,6 +82,11 @@ class ServiceRuntime {
   void requestStop() { stop_ = true; }
   bool stopping() const;
 
+  /// For a handler (on the consumer thread) about to read what its earlier batches wrote: waits
+  /// until the batch in flight is durable and committed. False when it failed (run() then
+  /// returns 1 after this batch).
+  bool awaitOutputs();
+
   /// How long a stop may wait for the last batch's outputs to become durable.
   void setDrainTimeout(std::chrono::milliseconds timeout) { drainTimeout_ = timeout; }
 
@@ -88,6 +102,7 @@ class ServiceRuntime {
   std::unique_ptr<Health> health_;
   std::chrono::milliseconds drainTimeout_{30000};
   std::atomic<bool> stop_{false};
+  DurabilityStage* stage_ = nullptr;  // the running loop's, for awaitOutputs()
 };
 
 }  // namespace stacklens::headless::service

@@ -127,6 +127,12 @@ class KafkaConsumer {
   /// (e.g. no coordinator while the brokers are down): the caller retries.
   CommitResult commit();
 
+  /// Synchronously commits exactly these offsets (PartitionStart::offset = the next offset to
+  /// read, i.e. the last processed message's offset + 1), whatever poll() has returned since: for
+  /// a caller that consumes ahead of what is durable. Thread-safe with poll(). Same results and
+  /// errors as commit().
+  CommitResult commit(const std::vector<PartitionStart>& offsets);
+
   /// Partitions currently assigned to this member of the group (updated during poll()).
   int assignedPartitions() const;
 
