@@ -258,9 +258,30 @@ void PgConnection::sendPreparedBinary(const std::string& name, const std::vector
 }
 
 PgResult PgConnection::receive(const std::string& what) {
+  // libpq hands out a statement's result at CommandComplete, but the implicit transaction of the
+  // extended protocol commits only at the Sync that follows: a server that goes away in between
+  // leaves a successful first result and then an error before the closing null result. The
+  // outcome is then unknown (the commit may not have happened), so the error is what counts:
+  // acknowledging the first result would report rows written that a crash lost.
   pg_result* first = PQgetResult(conn_);
-  // A statement ends with a null result; anything before it after the first is not expected.
-  while (pg_result* extra = PQgetResult(conn_)) PQclear(extra);
+  pg_result* failure = nullptr;
+  while (pg_result* extra = PQgetResult(conn_)) {
+    const ExecStatusType status = PQresultStatus(extra);
+    if (failure == nullptr && (status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE))
+      failure = extra;
+    else
+      PQclear(extra);
+  }
+  if (failure != nullptr) {
+    PQclear(first);
+    return check(failure, what.c_str());
+  }
+  if (PQstatus(conn_) == CONNECTION_BAD) {
+    PQclear(first);
+    throw PgError(std::string("PostgreSQL ") + what + ": the connection was lost before the statement completed: " +
+                      lastError(conn_),
+                  PgError::Kind::kConnection);
+  }
   return check(first, what.c_str());
 }
 
