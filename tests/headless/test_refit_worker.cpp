@@ -3,10 +3,12 @@
 // counts queued and running refits, and shutting down finishes what was queued.
 #include <QtTest>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "ml_service/refit_worker.h"
