@@ -90,6 +90,16 @@ class TestMlService : public test::MlServiceTestBase {
     QVERIFY(metrics.find("stacklens_anomalies_total{severity=\"") != std::string::npos);
     QVERIFY(test::metricValue(metrics, "stacklens_retrains_total") >= kServices * (1 + kStreamHours / 24 - 1));
     QVERIFY(metrics.find("stacklens_message_latency_seconds_bucket") != std::string::npos);
+    // Every committed batch was collected, handled and committed once; ticks that only write (a
+    // finished refit) also wait and write.
+    const double batches = test::metricValue(metrics, "stacklens_batches_total");
+    QVERIFY(batches > 0);
+    const auto steps = [&](const char* step) {
+      return test::metricValue(metrics, std::string("stacklens_batch_step_seconds_count{step=\"") + step + "\"}");
+    };
+    for (const char* step : {"collect", "handle", "commit"}) QCOMPARE(steps(step), batches);
+    QVERIFY(steps("wait") >= batches);
+    QVERIFY(steps("postgres") >= batches);
 
     // Against the labels: most incidents are found, and a good share of the anomalies lies inside
     // one (the rest are the fleet's own surprises: growth, weekends, noise).

@@ -49,6 +49,26 @@ std::vector<double> messageLatencyBucketsSeconds() {
           0.075, 0.1,   0.15,  0.2,   0.3,    0.5,  1,     2.5,  5,     10,   30};
 }
 
+Histogram& stepHistogram(MetricsRegistry& metrics, const std::string& step) {
+  return metrics.histogram("stacklens_batch_step_seconds",
+                           "Time of one step of a batch: collect, handle, wait (for the batch before), postgres, "
+                           "kafka (produce and acknowledgements), commit",
+                           messageLatencyBucketsSeconds(), {{"step", step}});
+}
+
+// Times a step into its histogram when the scope ends.
+class StepTimer {
+ public:
+  explicit StepTimer(Histogram& histogram) : histogram_(histogram), started_(Clock::now()) {}
+  ~StepTimer() { histogram_.observe(std::chrono::duration<double>(Clock::now() - started_).count()); }
+  StepTimer(const StepTimer&) = delete;
+  StepTimer& operator=(const StepTimer&) = delete;
+
+ private:
+  Histogram& histogram_;
+  Clock::time_point started_;
+};
+
 // librdkafka's syslog levels into the service's (JSON) log.
 void routeKafkaLogs() {
   connect::setKafkaLogHandler([](int level, const std::string& facility, const std::string& message) {
@@ -112,6 +132,14 @@ struct ServiceRuntime::Loop {
   std::uint64_t pgRetriesSeen = 0;
   Histogram& latency;
   Histogram& batchSeconds;
+  // Where a batch's time goes, one series per step: collect, handle, wait (for the batch before to
+  // be durable), postgres, kafka (produce + acknowledgements), commit.
+  Histogram& collectSeconds;
+  Histogram& handleSeconds;
+  Histogram& waitSeconds;
+  Histogram& postgresSeconds;
+  Histogram& kafkaSeconds;
+  Histogram& commitSeconds;
   std::optional<Clock::time_point> stopDeadline;
   Clock::time_point lagUpdatedAt{};
   std::string lastPollError;
@@ -136,7 +164,13 @@ struct ServiceRuntime::Loop {
                                      "From the message's timestamp until its outputs are durable and committed",
                                      messageLatencyBucketsSeconds())),
         batchSeconds(r.metrics_.histogram("stacklens_batch_seconds", "Processing, writing and committing one batch",
-                                          latencyBucketsSeconds())) {
+                                          latencyBucketsSeconds())),
+        collectSeconds(stepHistogram(r.metrics_, "collect")),
+        handleSeconds(stepHistogram(r.metrics_, "handle")),
+        waitSeconds(stepHistogram(r.metrics_, "wait")),
+        postgresSeconds(stepHistogram(r.metrics_, "postgres")),
+        kafkaSeconds(stepHistogram(r.metrics_, "kafka")),
+        commitSeconds(stepHistogram(r.metrics_, "commit")) {
     runtime.stage_ = &stage;
   }
   ~Loop() { runtime.stage_ = nullptr; }
@@ -178,10 +212,14 @@ struct ServiceRuntime::Loop {
   }
 
   bool makeDurable(const BatchOutput& out) {
-    for (const auto& write : out.writes())
-      if (!retry("postgres " + write.what, [&] { write.action(*runtime.store_); })) return false;
+    {
+      const StepTimer timer(postgresSeconds);
+      for (const auto& write : out.writes())
+        if (!retry("postgres " + write.what, [&] { write.action(*runtime.store_); })) return false;
+    }
     const auto& messages = out.messages();
     if (messages.empty()) return true;
+    const StepTimer timer(kafkaSeconds);
     connect::KafkaProducer& producer = *runtime.producer_;
     std::size_t produced = 0;
     int failedBefore = producer.failedDeliveries();
@@ -220,6 +258,7 @@ struct ServiceRuntime::Loop {
   }
 
   bool commit(const std::vector<connect::KafkaConsumer::PartitionStart>& offsets) {
+    const StepTimer timer(commitSeconds);
     return retry("kafka commit", [&] {
       if (runtime.consumer_->commit(offsets) == connect::KafkaConsumer::CommitResult::kRebalanced)
         spdlog::info("commit skipped: the partitions were reassigned; their new owner consumes them again");
@@ -310,11 +349,16 @@ struct ServiceRuntime::Loop {
     while (!runtime.stopping()) {
       std::vector<connect::KafkaMessage> batch;
       batch.reserve(batchSize);
+      const auto collecting = Clock::now();
       collect(batch);
       const auto started = Clock::now();
       BatchOutput out(runtime.identity_.deadLetterTopic);
       try {
         handler.handle(batch, out);
+        if (!batch.empty()) {  // empty ticks are idle time, not steps of a batch
+          collectSeconds.observe(std::chrono::duration<double>(started - collecting).count());
+          handleSeconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
+        }
       } catch (const std::exception& e) {
         spdlog::error("handling a batch of {} messages failed: {}; stopping without committing it", batch.size(),
                       e.what());
@@ -324,6 +368,7 @@ struct ServiceRuntime::Loop {
       }
       if (!batch.empty() || !out.empty()) {
         // Waits for the previous batch; this one becomes durable while the next is collected.
+        const StepTimer timer(waitSeconds);
         const bool accepted = stage.submit([this, batch = std::move(batch), out = std::move(out), started] {
           return complete(batch, out, started);
         });
