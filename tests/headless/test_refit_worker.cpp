@@ -6,40 +6,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "gate.h"
 #include "ml_service/refit_worker.h"
 
 using namespace std::chrono_literals;
 using stacklens::headless::ml_service::RefitWorker;
-
-namespace {
-
-// A gate tasks wait at until it opens (or a time-out passes, so a failing test does not hang).
-class Gate {
- public:
-  bool waitOpen(std::chrono::milliseconds limit) {
-    std::unique_lock lock(mutex_);
-    return opened_.wait_for(lock, limit, [&] { return open_; });
-  }
-  void open() {
-    {
-      const std::lock_guard lock(mutex_);
-      open_ = true;
-    }
-    opened_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable opened_;
-  bool open_ = false;
-};
-
-}  // namespace
+using stacklens::test::Gate;
 
 class TestRefitWorker : public QObject {
   Q_OBJECT

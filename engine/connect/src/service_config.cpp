@@ -231,6 +231,10 @@ std::vector<ConfigKey> buildKeys() {
              "Threads that refit models in the background (0: one per CPU core); services that reach their "
              "refit together, as a fleet does every retrain_every hours, are refitted side by side",
              &C::ml, &MlServiceSettings::refitThreads, 0, 256),
+      intKey("ml.scoring_threads",
+             "Threads a batch is scored on (0: one per CPU core); each service stays on one of them, so its "
+             "messages are handled in order",
+             &C::ml, &MlServiceSettings::scoringThreads, 0, 256),
       intKey("ml.max_message_bytes", "Larger messages go to the dead-letter topic", &C::ml,
              &MlServiceSettings::maxMessageBytes, 256, 16 * 1024 * 1024),
       intKey("ml.batch_size", "Messages processed, written and committed together", &C::ml,

@@ -1,6 +1,8 @@
 #include "ml_service/ml_batch_handler.h"
 
 #include <chrono>
+#include <functional>
+#include <iterator>
 #include <spdlog/spdlog.h>
 #include <thread>
 
@@ -14,6 +16,30 @@ struct MlBatchHandler::Records {
   std::vector<core::PatternRecord> patterns;
   std::vector<core::TrendRecord> trends;
   std::vector<core::ModelRecord> models;
+
+  void append(Records&& more) {
+    const auto moveAll = [](auto& from, auto& to) { std::move(from.begin(), from.end(), std::back_inserter(to)); };
+    moveAll(more.anomalies, anomalies);
+    moveAll(more.patterns, patterns);
+    moveAll(more.trends, trends);
+    moveAll(more.models, models);
+  }
+};
+
+// One shard of the services: its pipeline, and the batch's work and results on it.
+struct MlBatchHandler::Lane {
+  core::pipeline::MlPipeline pipeline;
+  std::unordered_set<std::string> seen;
+  struct Item {
+    const connect::KafkaMessage* message;
+    core::ServiceMetrics sample;
+  };
+  std::vector<Item> items;
+  Records records;
+  std::vector<std::pair<const connect::KafkaMessage*, std::string>> rejected;  // dead letters
+  std::size_t replayed = 0;
+
+  explicit Lane(core::pipeline::MlPipeline p) : pipeline(std::move(p)) {}
 };
 
 struct MlBatchHandler::Metrics {
@@ -39,19 +65,27 @@ struct MlBatchHandler::Metrics {
 MlBatchHandler::MlBatchHandler(service::ServiceRuntime& runtime)
     : runtime_(runtime),
       worker_(runtime.config().ml.refitThreads),
-      pipeline_(runtime.config().pipelineConfig(), {}, worker_.executor()),
+      pool_(runtime.config().ml.scoringThreads),
       metrics_(std::make_unique<Metrics>(runtime.metrics())),
       // A deployed version the pipeline would refuse (e.g. history_capacity below
       // min_training_samples) is skipped instead of failing the batch that swaps it in.
       deployed_(runtime.config().postgres, runtime.metrics(),
                 [](const connect::ServiceConfig& config) { core::pipeline::MlPipeline check(config.pipelineConfig()); }) {
   limits_.maxMessageBytes = static_cast<std::size_t>(runtime.config().ml.maxMessageBytes);
-  spdlog::info("refits run on {} background thread(s)", worker_.threads());
+  resetLanes(runtime.config());
+  spdlog::info("scoring on {} thread(s), refits on {} background thread(s)", pool_.lanes(), worker_.threads());
+}
+
+void MlBatchHandler::resetLanes(const connect::ServiceConfig& config) {
+  lanes_.clear();  // each service trains again from its history under the new settings
+  for (int i = 0; i < pool_.lanes(); ++i)
+    lanes_.push_back(
+        std::make_unique<Lane>(core::pipeline::MlPipeline(config.pipelineConfig(), {}, worker_.executor())));
 }
 
 MlBatchHandler::~MlBatchHandler() = default;
 
-void MlBatchHandler::firstSeen(const core::ServiceMetrics& sample, Records& records) {
+void MlBatchHandler::firstSeen(Lane& lane, const core::ServiceMetrics& sample) {
   const connect::ServiceConfig& config = runtime_.config();
   const std::chrono::seconds span = std::chrono::hours(24) * config.ml.historyDays;
   connect::HistoryWindow history;
@@ -68,13 +102,32 @@ void MlBatchHandler::firstSeen(const core::ServiceMetrics& sample, Records& reco
   }
   core::pipeline::PipelineOutput result;
   try {
-    result = pipeline_.train(sample.service, history.samples);
+    result = lane.pipeline.train(sample.service, history.samples);
   } catch (const core::pipeline::InvalidSample& e) {
     spdlog::warn("service {}: the history cannot be used ({}); warming up from the stream", sample.service, e.what());
     return;
   }
   spdlog::info("service {}: {}", sample.service, result.note);
-  collect(result, records);
+  collect(result, lane.records);
+}
+
+// On the lane's thread: only the lane's own state, the thread-safe store and the metrics.
+void MlBatchHandler::score(Lane& lane) {
+  for (const Lane::Item& item : lane.items) {
+    if (lane.seen.insert(item.sample.service).second) firstSeen(lane, item.sample);
+    core::pipeline::PipelineOutput result;
+    try {
+      result = lane.pipeline.process(item.sample);
+    } catch (const core::pipeline::InvalidSample& e) {
+      lane.rejected.emplace_back(item.message, e.what());
+      continue;
+    }
+    if (result.replayed) {
+      ++lane.replayed;
+      continue;
+    }
+    collect(result, lane.records);
+  }
 }
 
 void MlBatchHandler::collect(core::pipeline::PipelineOutput& result, Records& records) {
@@ -114,40 +167,41 @@ void MlBatchHandler::emit(Records& records, service::BatchOutput& out) {
 }
 
 void MlBatchHandler::handle(std::span<const connect::KafkaMessage> batch, service::BatchOutput& out) {
-  if (auto deployed = deployed_.poll()) {  // a batch boundary: swap in the deployed detection settings
-    pipeline_ = core::pipeline::MlPipeline(deployed->pipelineConfig(), {}, worker_.executor());
-    seen_.clear();  // each service trains again from its history under the new settings
-  }
-  Records records;
+  if (auto deployed = deployed_.poll()) resetLanes(*deployed);  // a batch boundary: swap in the deployed settings
+  const std::hash<std::string> shard;
   for (const connect::KafkaMessage& message : batch) {
     auto decoded = connect::decodeServiceMetrics(message.value, limits_);
     if (!decoded) {
       out.deadLetter(message, decoded.error);
       continue;
     }
-    const core::ServiceMetrics& sample = *decoded.value;
-    if (!message.key.empty() && message.key != sample.service) {
-      out.deadLetter(message, "key '" + message.key + "' is not the message's service '" + sample.service + "'");
+    if (!message.key.empty() && message.key != decoded.value->service) {
+      out.deadLetter(message, "key '" + message.key + "' is not the message's service '" + decoded.value->service + "'");
       continue;
     }
-    if (seen_.insert(sample.service).second) firstSeen(sample, records);
-    core::pipeline::PipelineOutput result;
-    try {
-      result = pipeline_.process(sample);
-    } catch (const core::pipeline::InvalidSample& e) {
-      out.deadLetter(message, e.what());
-      continue;
-    }
-    if (result.replayed) {
-      metrics_->replayed.increment();
-      continue;
-    }
-    collect(result, records);
+    Lane& lane = *lanes_[shard(decoded.value->service) % lanes_.size()];
+    lane.items.push_back({&message, std::move(*decoded.value)});
+  }
+  if (!batch.empty()) pool_.run([this](int lane) { score(*lanes_[static_cast<std::size_t>(lane)]); });
+
+  Records records;
+  std::size_t services = 0;
+  int warmingUp = 0;
+  for (auto& lane : lanes_) {
+    for (const auto& [message, reason] : lane->rejected) out.deadLetter(*message, reason);
+    metrics_->replayed.increment(static_cast<double>(lane->replayed));
+    records.append(std::move(lane->records));
+    services += lane->seen.size();
+    if (!batch.empty()) warmingUp += lane->pipeline.servicesWarmingUp();
+    lane->items.clear();
+    lane->rejected.clear();
+    lane->records = {};
+    lane->replayed = 0;
   }
   emit(records, out);
-  metrics_->services.set(static_cast<double>(seen_.size()));
+  metrics_->services.set(static_cast<double>(services));
   metrics_->refitBacklog.set(static_cast<double>(worker_.backlog()));
-  if (!batch.empty()) metrics_->warmingUp.set(pipeline_.servicesWarmingUp());
+  if (!batch.empty()) metrics_->warmingUp.set(warmingUp);
 }
 
 }  // namespace stacklens::headless::ml_service

@@ -8,12 +8,18 @@
 // service loads ml.history_days of analytics_metrics_1hour before it and trains on it (≥
 // ml.min_training_samples samples), else the service warms up from the stream (logged). Refits
 // every ml.retrain_every messages run on the RefitWorker.
+//
+// Services are sharded over ml.scoring_threads lanes, each with its own pipeline: a batch's
+// messages are decoded on the consumer thread, then every lane scores its services' messages at
+// once, each service's in order. Models are seeded per service, so the records are the same
+// whatever the number of lanes.
 
 #include <memory>
 #include <string>
 #include <unordered_set>
 
 #include "service/deployed_config.h"
+#include "ml_service/lane_pool.h"
 #include "ml_service/refit_worker.h"
 #include "observability/metrics_registry.h"
 #include "service/batch_handler.h"
@@ -34,15 +40,18 @@ class MlBatchHandler : public service::BatchHandler {
  private:
   struct Records;
   struct Metrics;
-  void firstSeen(const core::ServiceMetrics& sample, Records& records);
+  struct Lane;
+  void resetLanes(const connect::ServiceConfig& config);
+  void score(Lane& lane);
+  void firstSeen(Lane& lane, const core::ServiceMetrics& sample);
   void collect(core::pipeline::PipelineOutput& result, Records& records);
   void emit(Records& records, service::BatchOutput& out);
 
   service::ServiceRuntime& runtime_;
   connect::ValidationLimits limits_;
-  RefitWorker worker_;  // declared before the pipeline, so it outlives the pipeline that submits to it
-  core::pipeline::MlPipeline pipeline_;
-  std::unordered_set<std::string> seen_;
+  RefitWorker worker_;  // declared before the lanes, so it outlives the pipelines that submit to it
+  LanePool pool_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
   std::unique_ptr<Metrics> metrics_;
   service::DeployedConfig deployed_;  // configurations deployed from the workbench (ml_config_versions)
 };

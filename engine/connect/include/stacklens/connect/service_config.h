@@ -51,6 +51,7 @@ struct MlServiceSettings {
   int retrainEvery = 100;
   int retrainSwapAfter = 1;  ///< messages of a service between a refit's snapshot and its swap
   int refitThreads = 0;      ///< background refit threads; 0: one per CPU core
+  int scoringThreads = 0;    ///< threads a batch's services are scored on; 0: one per CPU core
   int maxMessageBytes = 64 * 1024;
   int batchSize = 500;
   int batchTimeoutMs = 20;
