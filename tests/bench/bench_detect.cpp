@@ -14,6 +14,8 @@
 #include "stacklens/core/detect/dbscan.h"
 #include "stacklens/core/detect/isolation_forest.h"
 #include "stacklens/core/detect/streaming_detector.h"
+#include "stacklens/core/pipeline/ml_pipeline.h"
+#include "stacklens/core/sim/fleet_simulator.h"
 
 namespace {
 
@@ -155,6 +157,50 @@ void BM_StreamingDetector1D(benchmark::State& state) {
 }
 BENCHMARK(BM_StreamingDetector8D)->Iterations(400000);
 BENCHMARK(BM_StreamingDetector1D)->Iterations(400000);
+
+// ml-service's scoring alone, without I/O: 1,000 services trained on a week each, then 100 hours
+// of the fleet (no refits), in the order a lane takes them. Arg 0: how many consecutive hours of a
+// service are scored back to back (1: arrival order, each message another service's models, cold
+// in cache; 5: a backlog batch grouped by service, as MlBatchHandler does). Arg 1: whether the
+// next service's forest is prefetched while the current message is scored.
+void BM_MlPipelineFleet(benchmark::State& state) {
+  namespace core = stacklens::core;
+  const int run = static_cast<int>(state.range(0));
+  const bool prefetch = state.range(1) != 0;
+  constexpr int kServices = 1000, kWeek = 168, kHours = 100;
+  core::sim::FleetConfig fleetConfig;
+  fleetConfig.services = kServices;
+  fleetConfig.hours = kWeek + kHours;
+  fleetConfig.quietHours = kWeek;
+  const core::sim::FleetSimulator fleet(fleetConfig);
+  std::vector<std::vector<core::ServiceMetrics>> byService(kServices);
+  for (int h = 0; h < kWeek + kHours; ++h) {
+    const auto samples = fleet.hour(h);
+    for (int s = 0; s < kServices; ++s) byService[static_cast<std::size_t>(s)].push_back(samples[static_cast<std::size_t>(s)].metrics);
+  }
+  std::vector<const core::ServiceMetrics*> order;
+  for (int first = kWeek; first < kWeek + kHours; first += run)
+    for (const auto& samples : byService)
+      for (int h = first; h < std::min(first + run, kWeek + kHours); ++h) order.push_back(&samples[static_cast<std::size_t>(h)]);
+  for (auto _ : state) {
+    state.PauseTiming();
+    core::pipeline::MlPipelineConfig config;
+    config.retrainEvery = 0;
+    core::pipeline::MlPipeline pipeline(config);
+    for (const auto& samples : byService)
+      pipeline.train(samples.front().service, std::span(samples).first(kWeek));
+    state.ResumeTiming();
+    std::size_t anomalies = 0;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (prefetch && i + 1 < order.size() && order[i + 1]->service != order[i]->service)
+        pipeline.prefetch(order[i + 1]->service);
+      anomalies += pipeline.process(*order[i]).anomalies.size();
+    }
+    benchmark::DoNotOptimize(anomalies);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * order.size()));
+}
+BENCHMARK(BM_MlPipelineFleet)->Args({1, 0})->Args({1, 1})->Args({5, 0})->Args({5, 1})->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

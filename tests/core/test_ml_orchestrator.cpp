@@ -171,8 +171,13 @@ class TestMLOrchestrator : public QObject {
     int retrains = 0;
     // The refit of message 10k (a snapshot of the history up to it) is swapped in before
     // message 10k + 1 is scored, and its records come with that message.
+    int started = 0;
     for (int i = 0; i < 31; ++i) {
+      p.prefetch(i % 2 ? "api" : "unknown");  // a hint only: neither service changes
       const PipelineOutput out = p.process(nextNormal(rng, "api", i));
+      // Message 10k - 1 (the 10th since the last training) takes the snapshot and says so.
+      QCOMPARE(out.refitStarted, i % 10 == 9);
+      started += out.refitStarted;
       if (out.models.empty()) continue;
       ++retrains;
       QCOMPARE(i % 10, 0);
@@ -182,7 +187,9 @@ class TestMLOrchestrator : public QObject {
       QVERIFY(QString::fromStdString(out.note).contains("retrained"));
     }
     QCOMPARE(retrains, 3);
+    QCOMPARE(started, 3);
     QCOMPARE(p.modelVersion("api"), 4);
+    QCOMPARE(p.services(), std::vector<std::string>{"api"});
   }
 
   void refitsOnAWorkerGiveTheSameRecords() {

@@ -43,6 +43,7 @@ class MlBatchHandler : public service::BatchHandler {
   struct Lane;
   void resetLanes(const connect::ServiceConfig& config);
   void score(Lane& lane);
+  bool scoreOne(Lane& lane, std::size_t item);
   void firstSeen(Lane& lane, const core::ServiceMetrics& sample);
   void collect(core::pipeline::PipelineOutput& result, Records& records);
   void emit(Records& records, service::BatchOutput& out);

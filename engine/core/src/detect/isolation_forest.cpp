@@ -311,6 +311,13 @@ double IsolationForest::score(std::span<const double> sample) const {
   return std::exp2(-(sum / static_cast<double>(treeOffsets_.size())) / normaliser_);
 }
 
+void IsolationForest::prefetch() const {
+  constexpr std::size_t kLine = 64;
+  const char* begin = reinterpret_cast<const char*>(nodes_.data());
+  const char* end = begin + nodes_.size() * sizeof(Node);
+  for (const char* p = begin; p < end; p += kLine) __builtin_prefetch(p, 0, 2);
+}
+
 std::vector<double> IsolationForest::scores(const Matrix& x, int threads) const {
   if (static_cast<std::size_t>(x.cols()) != features_)
     throw std::invalid_argument("IsolationForest: expected " + std::to_string(features_) + " features, got " +

@@ -106,6 +106,11 @@ int MlPipeline::modelVersion(const std::string& service) const {
   return it == services_.end() ? 0 : it->second->version;
 }
 
+void MlPipeline::prefetch(const std::string& service) const {
+  const auto it = services_.find(service);
+  if (it != services_.end()) it->second->detector.forest().prefetch();
+}
+
 int MlPipeline::pendingRefits() const {
   int pending = 0;
   for (const auto& [_, s] : services_) pending += s->pending != nullptr;
@@ -421,6 +426,7 @@ PipelineOutput MlPipeline::process(const ServiceMetrics& sample) {
   if (config_.retrainEvery > 0 && s.messagesSinceTraining >= config_.retrainEvery && !s.pending) {
     startRefit(s);
     s.messagesSinceTraining = 0;
+    out.refitStarted = true;
   }
   out.note = swapped ? "retrained: version " + std::to_string(s.version) + " on " +
                            std::to_string(out.models.empty() ? 0 : out.models.front().trainingSamples) +

@@ -91,6 +91,10 @@ struct PipelineOutput {
   /// process only: the service already took a sample at this timestamp (a redelivery by an
   /// at-least-once consumer or a retrying producer). Nothing changed and nothing is emitted.
   bool replayed = false;
+  /// process only: this sample started a refit; the service's next sample swaps it in, waiting
+  /// for the job if it has not finished. A caller with more of the service's samples at hand can
+  /// take other services' first to give the job time.
+  bool refitStarted = false;
 };
 
 /// Seconds since the epoch, UTC. Injected so that tests and backtests control time.
@@ -122,6 +126,10 @@ class MlPipeline {
   /// redelivered messages do not skew the detection. Cost without training: microseconds; at
   /// a swap point it may wait for the service's refit job.
   PipelineOutput process(const ServiceMetrics& sample);
+
+  /// Starts bringing the service's models into cache (see IsolationForest::prefetch), for a
+  /// caller that knows which service comes next. Changes nothing observable.
+  void prefetch(const std::string& service) const;
 
   /// Refit jobs started and not swapped in yet (all services).
   int pendingRefits() const;
