@@ -1,6 +1,7 @@
 #include "observability/metrics_registry.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -40,10 +41,11 @@ std::string formatLabels(const Labels& labels, const std::string& extraName = {}
 std::string formatValue(double value) {
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   if (std::isnan(value)) return "NaN";
-  std::ostringstream out;
-  out.precision(17);
-  out << value;
-  return out.str();
+  // The shortest text that reads back as the same double, as Prometheus' own clients write it
+  // (le="0.1", not le="0.10000000000000001").
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  return std::string(text, end);
 }
 
 }  // namespace

@@ -131,6 +131,7 @@ struct ServiceRuntime::Loop {
   Counter& pgRetries;
   std::uint64_t pgRetriesSeen = 0;
   Histogram& latency;
+  Histogram& queued;
   Histogram& batchSeconds;
   // Where a batch's time goes, one series per step: collect, handle, wait (for the batch before to
   // be durable), postgres, kafka (produce + acknowledgements), commit.
@@ -163,6 +164,11 @@ struct ServiceRuntime::Loop {
         latency(r.metrics_.histogram("stacklens_message_latency_seconds",
                                      "From the message's timestamp until its outputs are durable and committed",
                                      messageLatencyBucketsSeconds())),
+        // The part of the latency spent before the service took the message: in the producer,
+        // the brokers and the consumer's fetch queue (and, under load, the backlog).
+        queued(r.metrics_.histogram("stacklens_message_queued_seconds",
+                                    "From the message's timestamp until the service took it from the consumer",
+                                    messageLatencyBucketsSeconds())),
         batchSeconds(r.metrics_.histogram("stacklens_batch_seconds", "Processing, writing and committing one batch",
                                           latencyBucketsSeconds())),
         collectSeconds(stepHistogram(r.metrics_, "collect")),
@@ -304,13 +310,22 @@ struct ServiceRuntime::Loop {
     }
   }
 
+  static std::int64_t epochMs() {
+    return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  }
+
+  void observeQueued(const std::vector<connect::KafkaMessage>& batch) {
+    const std::int64_t nowMs = epochMs();
+    for (const auto& message : batch)
+      if (message.timestampMs >= 0) queued.observe(static_cast<double>(nowMs - message.timestampMs) / 1000.0);
+  }
+
   void observe(const std::vector<connect::KafkaMessage>& batch, Clock::time_point started, std::size_t deadLetters) {
     in.increment(static_cast<double>(batch.size()));
     dlq.increment(static_cast<double>(deadLetters));
     batches.increment();
     batchSeconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
-    const auto nowMs =
-        std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::int64_t nowMs = epochMs();
     for (const auto& message : batch)
       if (message.timestampMs >= 0) latency.observe(static_cast<double>(nowMs - message.timestampMs) / 1000.0);
   }
@@ -351,6 +366,7 @@ struct ServiceRuntime::Loop {
       batch.reserve(batchSize);
       const auto collecting = Clock::now();
       collect(batch);
+      observeQueued(batch);
       const auto started = Clock::now();
       BatchOutput out(runtime.identity_.deadLetterTopic);
       try {

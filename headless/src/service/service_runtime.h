@@ -51,7 +51,7 @@ struct ServiceIdentity {
   std::string inputTopic;       ///< consumed in the group
   std::string deadLetterTopic;  ///< BatchOutput::deadLetter's target; empty: log only
   int batchSize = 500;          ///< messages per batch at most
-  std::chrono::milliseconds batchTimeout{20};  ///< wait for a full batch after its first message
+  std::chrono::milliseconds batchTimeout{5};  ///< wait for a full batch after its first message
 };
 
 class ServiceRuntime {
