@@ -37,12 +37,23 @@ std::string jsonObject(const std::vector<std::pair<std::string, std::string>>& f
 
 }  // namespace
 
+// What the pipeline keeps of a sample: 80 bytes, where a ServiceMetrics (with its copy of the
+// service's name) is 112 or more; ml-service keeps a week of them for each of a thousand services.
+struct MlPipeline::HistorySample {
+  EpochSeconds timestamp = 0;
+  int windowSeconds = 0;
+  FeatureVector features{};
+
+  explicit HistorySample(const ServiceMetrics& m)
+      : timestamp(m.timestamp), windowSeconds(m.windowSeconds), features(m.features()) {}
+};
+
 // Everything a refit needs, copied out of the pipeline so that it can run on any thread.
 struct MlPipeline::FitJob {
   std::string service;
   int version = 0;
   EpochSeconds trainedAt = 0;
-  std::vector<ServiceMetrics> history;
+  std::vector<HistorySample> history;
 };
 
 // The models that score a service's samples.
@@ -75,7 +86,7 @@ struct MlPipeline::PendingFit {
 
 struct MlPipeline::ServiceModels : ModelSet {
   std::string name;
-  std::deque<ServiceMetrics> history;
+  std::deque<HistorySample> history;
   int messagesSinceTraining = 0;
   std::shared_ptr<PendingFit> pending;
 };
@@ -177,7 +188,7 @@ void MlPipeline::install(ServiceModels& s, FittedModels fitted, PipelineOutput& 
 MlPipeline::FittedModels MlPipeline::fit(const FitJob& job, const MlPipelineConfig& config) {
   const auto& history = job.history;
   std::vector<FeatureVector> samples;
-  for (const auto& m : history) samples.push_back(m.features());
+  for (const auto& m : history) samples.push_back(m.features);
   const detect::Matrix x = detect::toMatrix(samples);
   FittedModels s;
   s.version = job.version;
@@ -297,7 +308,7 @@ void MlPipeline::startRefit(ServiceModels& s) {
       error = std::current_exception();
     }
     const std::lock_guard lock(pending->mutex);
-    std::vector<ServiceMetrics>().swap(pending->job.history);  // done with; the result may wait long
+    std::vector<HistorySample>().swap(pending->job.history);  // done with; the result may wait long
     pending->result = std::move(result);
     pending->error = error;
     pending->finished = true;
@@ -319,7 +330,7 @@ void MlPipeline::swapIn(ServiceModels& s, PipelineOutput& out) {
   // The samples that arrived after the snapshot also update the new change-point detectors.
   const std::size_t since = static_cast<std::size_t>(config_.retrainSwapAfter - 1);
   for (std::size_t i = s.history.size() - std::min(since, s.history.size()); i < s.history.size(); ++i) {
-    const FeatureVector f = s.history[i].features();
+    const FeatureVector& f = s.history[i].features;
     for (std::size_t k = 0; k < kFeatureCount; ++k) fitted.changes[k].update(f[k]);
   }
   install(s, std::move(fitted), out);
@@ -332,7 +343,8 @@ PipelineOutput MlPipeline::train(const std::string& service, std::span<const Ser
   out.service = service;
   out.samplesNeeded = config_.minTrainingSamples;
   const std::size_t keep = std::min<std::size_t>(history.size(), static_cast<std::size_t>(config_.historyCapacity));
-  s.history.assign(history.end() - static_cast<std::ptrdiff_t>(keep), history.end());
+  s.history.clear();
+  for (const auto& m : history.last(keep)) s.history.emplace_back(m);
   out.samplesAvailable = static_cast<int>(s.history.size());
   s.pending.reset();  // a refit of the replaced history is moot
   s.messagesSinceTraining = 0;
@@ -354,7 +366,7 @@ PipelineOutput MlPipeline::train(const std::string& service, std::span<const Ser
 bool MlPipeline::isReplay(const ServiceModels& s, const ServiceMetrics& sample) {
   if (s.history.empty() || sample.timestamp > s.history.back().timestamp) return false;
   return std::any_of(s.history.rbegin(), s.history.rend(),
-                     [&](const ServiceMetrics& taken) { return taken.timestamp == sample.timestamp; });
+                     [&](const HistorySample& taken) { return taken.timestamp == sample.timestamp; });
 }
 
 PipelineOutput MlPipeline::process(const ServiceMetrics& sample) {
@@ -374,7 +386,7 @@ PipelineOutput MlPipeline::process(const ServiceMetrics& sample) {
   ++statistics_.messagesProcessed;
   out.samplesNeeded = config_.minTrainingSamples;
   auto remember = [&] {
-    s.history.push_back(sample);
+    s.history.emplace_back(sample);
     while (s.history.size() > static_cast<std::size_t>(config_.historyCapacity)) s.history.pop_front();
     out.samplesAvailable = static_cast<int>(s.history.size());
   };

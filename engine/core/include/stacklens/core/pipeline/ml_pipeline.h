@@ -144,6 +144,7 @@ class MlPipeline {
   ServiceState state(const std::string& service) const;
 
  private:
+  struct HistorySample;
   struct ModelSet;
   struct ServiceModels;
   struct FitJob;
