@@ -25,11 +25,15 @@ constexpr std::chrono::seconds kLagInterval{1};
 constexpr std::chrono::seconds kTrimInterval{1};
 
 // librdkafka prefetches up to 64 MiB of messages (queued.max.messages.kbytes) in fetches of up
-// to 50 MiB by default: far more than a batch needs, and resident. Smaller defaults, which the
-// configuration's kafka.properties override.
+// to 50 MiB by default: more than a batch needs, and resident. But a queue that is too small stalls
+// a backlog: once it is full, librdkafka 2.0 stops fetching and looks again only when its broker
+// thread next wakes, up to a second later, while the service empties the queue in a fraction of
+// that (measured with 8 MiB / 20,000 messages: a 0.4-0.5 s gap every second, 16,200 msg/s; with
+// 32 MiB / 100,000: no gaps, 23,400 msg/s, settled RSS the same). The configuration's
+// kafka.properties override these.
 void limitPrefetch(connect::KafkaProperties& properties) {
-  if (!properties.contains("queued.max.messages.kbytes")) properties["queued.max.messages.kbytes"] = "8192";
-  if (!properties.contains("queued.min.messages")) properties["queued.min.messages"] = "20000";
+  if (!properties.contains("queued.max.messages.kbytes")) properties["queued.max.messages.kbytes"] = "32768";
+  if (!properties.contains("queued.min.messages")) properties["queued.min.messages"] = "100000";
   if (!properties.contains("fetch.max.bytes")) properties["fetch.max.bytes"] = "4194304";
 }
 
