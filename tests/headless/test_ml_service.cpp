@@ -90,6 +90,10 @@ class TestMlService : public test::MlServiceTestBase {
     QVERIFY(metrics.find("stacklens_anomalies_total{severity=\"") != std::string::npos);
     QVERIFY(test::metricValue(metrics, "stacklens_retrains_total") >= kServices * (1 + kStreamHours / 24 - 1));
     QVERIFY(metrics.find("stacklens_message_latency_seconds_bucket") != std::string::npos);
+    // Every message's time before the service took it, and never more than its whole latency.
+    QCOMPARE(test::metricValue(metrics, "stacklens_message_queued_seconds_count"), total);
+    QVERIFY(test::metricValue(metrics, "stacklens_message_queued_seconds_sum") <=
+            test::metricValue(metrics, "stacklens_message_latency_seconds_sum"));
     // Every committed batch was collected, handled and committed once; ticks that only write (a
     // finished refit) also wait and write.
     const double batches = test::metricValue(metrics, "stacklens_batches_total");

@@ -318,10 +318,11 @@ struct ServiceRuntime::Loop {
     return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   }
 
-  void observeQueued(const std::vector<connect::KafkaMessage>& batch) {
+  // Each message's age now (from its Kafka timestamp, where it has one) into `histogram`.
+  static void observeAges(Histogram& histogram, const std::vector<connect::KafkaMessage>& batch) {
     const std::int64_t nowMs = epochMs();
     for (const auto& message : batch)
-      if (message.timestampMs >= 0) queued.observe(static_cast<double>(nowMs - message.timestampMs) / 1000.0);
+      if (message.timestampMs >= 0) histogram.observe(static_cast<double>(nowMs - message.timestampMs) / 1000.0);
   }
 
   void observe(const std::vector<connect::KafkaMessage>& batch, Clock::time_point started, std::size_t deadLetters) {
@@ -329,9 +330,7 @@ struct ServiceRuntime::Loop {
     dlq.increment(static_cast<double>(deadLetters));
     batches.increment();
     batchSeconds.observe(std::chrono::duration<double>(Clock::now() - started).count());
-    const std::int64_t nowMs = epochMs();
-    for (const auto& message : batch)
-      if (message.timestampMs >= 0) latency.observe(static_cast<double>(nowMs - message.timestampMs) / 1000.0);
+    observeAges(latency, batch);
   }
 
   void updateGauges() {
@@ -370,7 +369,7 @@ struct ServiceRuntime::Loop {
       batch.reserve(batchSize);
       const auto collecting = Clock::now();
       collect(batch);
-      observeQueued(batch);
+      observeAges(queued, batch);
       const auto started = Clock::now();
       BatchOutput out(runtime.identity_.deadLetterTopic);
       try {
