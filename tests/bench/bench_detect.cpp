@@ -158,6 +158,38 @@ void BM_StreamingDetector1D(benchmark::State& state) {
 BENCHMARK(BM_StreamingDetector8D)->Iterations(400000);
 BENCHMARK(BM_StreamingDetector1D)->Iterations(400000);
 
+// The fleet of BM_MlPipelineFleet: per service, a week of quiet hours and then `hours` more.
+std::vector<std::vector<stacklens::core::ServiceMetrics>> fleetByService(int services, int week, int hours) {
+  namespace core = stacklens::core;
+  core::sim::FleetConfig fleetConfig;
+  fleetConfig.services = services;
+  fleetConfig.hours = week + hours;
+  fleetConfig.quietHours = week;
+  const core::sim::FleetSimulator fleet(fleetConfig);
+  std::vector<std::vector<core::ServiceMetrics>> byService(static_cast<std::size_t>(services));
+  for (int h = 0; h < week + hours; ++h) {
+    const auto samples = fleet.hour(h);
+    for (int s = 0; s < services; ++s) byService[static_cast<std::size_t>(s)].push_back(samples[static_cast<std::size_t>(s)].metrics);
+  }
+  return byService;
+}
+
+// ml-service's refits alone: training a service's model set (forest, patterns, baseline, change
+// detectors) on a week of its history (history_capacity), as each service does every 100 messages.
+void BM_MlPipelineRefit(benchmark::State& state) {
+  namespace core = stacklens::core;
+  constexpr int kServices = 200, kHistory = 168;  // history_capacity: a week
+  const auto byService = fleetByService(kServices, kHistory, 0);
+  core::pipeline::MlPipelineConfig config;
+  config.retrainEvery = 0;
+  for (auto _ : state) {
+    core::pipeline::MlPipeline pipeline(config);
+    for (const auto& samples : byService) benchmark::DoNotOptimize(pipeline.train(samples.front().service, samples));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kServices);
+}
+BENCHMARK(BM_MlPipelineRefit)->Unit(benchmark::kMillisecond);
+
 // ml-service's scoring alone, without I/O: 1,000 services trained on a week each, then 100 hours
 // of the fleet (no refits), in the order a lane takes them. Arg 0: how many consecutive hours of a
 // service are scored back to back (1: arrival order, each message another service's models, cold
@@ -168,16 +200,7 @@ void BM_MlPipelineFleet(benchmark::State& state) {
   const int run = static_cast<int>(state.range(0));
   const bool prefetch = state.range(1) != 0;
   constexpr int kServices = 1000, kWeek = 168, kHours = 100;
-  core::sim::FleetConfig fleetConfig;
-  fleetConfig.services = kServices;
-  fleetConfig.hours = kWeek + kHours;
-  fleetConfig.quietHours = kWeek;
-  const core::sim::FleetSimulator fleet(fleetConfig);
-  std::vector<std::vector<core::ServiceMetrics>> byService(kServices);
-  for (int h = 0; h < kWeek + kHours; ++h) {
-    const auto samples = fleet.hour(h);
-    for (int s = 0; s < kServices; ++s) byService[static_cast<std::size_t>(s)].push_back(samples[static_cast<std::size_t>(s)].metrics);
-  }
+  const auto byService = fleetByService(kServices, kWeek, kHours);
   std::vector<const core::ServiceMetrics*> order;
   for (int first = kWeek; first < kWeek + kHours; first += run)
     for (const auto& samples : byService)

@@ -17,6 +17,8 @@
 #include "stacklens/connect/pg_connection.h"
 #include "stacklens/connect/pg_migrations.h"
 #include "stacklens/connect/pg_store.h"
+#include "stacklens/core/pipeline/ml_pipeline.h"
+#include "stacklens/core/sim/fleet_simulator.h"
 
 namespace {
 
@@ -223,6 +225,68 @@ void BM_ReplayAnomalies(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ReplayAnomalies)->Arg(1000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The model sets of `services` services, each refitted on a week of the simulated fleet: the
+// ml_models rows a refit wave writes (an isolation forest and a DBSCAN model per service).
+std::vector<core::ModelRecord> refittedModels(int services, int version) {
+  core::sim::FleetConfig fleetConfig;
+  fleetConfig.services = services;
+  fleetConfig.hours = kHoursPerWeek;
+  const core::sim::FleetSimulator fleet(fleetConfig);
+  std::vector<std::vector<core::ServiceMetrics>> byService(static_cast<std::size_t>(services));
+  for (int h = 0; h < kHoursPerWeek; ++h) {
+    const auto samples = fleet.hour(h);
+    for (std::size_t s = 0; s < samples.size(); ++s) byService[s].push_back(samples[s].metrics);
+  }
+  core::pipeline::MlPipelineConfig config;
+  config.retrainEvery = 0;
+  core::pipeline::MlPipeline pipeline(config);
+  std::vector<core::ModelRecord> models;
+  for (const auto& samples : byService)
+    for (auto& m : pipeline.train(samples.front().service, samples).models) {
+      m.version = version;
+      m.modelId = m.service + "|" + m.modelType + "|" + std::to_string(version);
+      models.push_back(std::move(m));
+    }
+  return models;
+}
+
+// Refit waves: 20 services' model versions per batch (what a 500-message batch of ml-service
+// carries when a partition's services refit together). Argument: 0 for ml_models as migrated
+// (LZ4-compressed blobs), 1 with the blobs stored uncompressed (STORAGE EXTERNAL).
+void BM_SaveModels(benchmark::State& state) {
+  if (!ready(state)) return;
+  constexpr int kServices = 20;
+  const bool uncompressed = state.range(0) == 1;
+  {
+    connect::PgConnection db(fixture().adminDsn + " dbname=" + fixture().database);
+    db.execute("TRUNCATE ml_models");
+    db.execute(std::string("ALTER TABLE ml_models ALTER COLUMN model_blob SET STORAGE ") +
+               (uncompressed ? "EXTERNAL" : "EXTENDED"));
+  }
+  std::size_t rows = 0, bytes = 0;
+  int version = 1;
+  double clientCpu = 0;
+  const double serverCpuBefore = serverCpuSeconds(fixture().adminDsn, fixture().database);
+  for (auto _ : state) {
+    state.PauseTiming();
+    const auto models = refittedModels(kServices, version++);
+    for (const auto& m : models) bytes += m.blob.size();
+    state.ResumeTiming();
+    const double started = processCpuSeconds();
+    rows += fixture().serialStore->saveModels(models);
+    clientCpu += processCpuSeconds() - started;
+  }
+  const double serverCpu = serverCpuSeconds(fixture().adminDsn, fixture().database) - serverCpuBefore;
+  connect::PgConnection db(fixture().adminDsn + " dbname=" + fixture().database);
+  const double stored = std::stod(std::string(db.query("SELECT pg_total_relation_size('ml_models')").text(0, 0)));
+  state.SetItemsProcessed(static_cast<std::int64_t>(rows));
+  state.counters["blob_kb/model"] = static_cast<double>(bytes) / 1024.0 / static_cast<double>(rows);
+  state.counters["stored_kb/model"] = stored / 1024.0 / static_cast<double>(rows);
+  state.counters["server_us/model"] = 1e6 * serverCpu / static_cast<double>(rows);
+  state.counters["client_us/model"] = 1e6 * clientCpu / static_cast<double>(rows);
+}
+BENCHMARK(BM_SaveModels)->ArgName("uncompressed")->Arg(0)->Arg(1)->Iterations(10)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // 7-day windows of one service (168 rows each), cycling over the services.
 void BM_ReadHistory(benchmark::State& state) {

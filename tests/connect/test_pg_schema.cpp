@@ -345,6 +345,17 @@ class TestPgSchema : public QObject {
     QVERIFY(planOf("SELECT * FROM ml_anomalies WHERE anomaly_type = 'outlier'").contains("ml_anomalies_type_idx"));
   }
 
+  void modelBlobsAreStoredOutOfLineUncompressed() {
+    // SLIF version 3 forests do not compress: the server's attempt would cost CPU for nothing.
+    QCOMPARE(rowsOf(*db_, "SELECT attstorage FROM pg_attribute WHERE attrelid = 'ml_models'::regclass AND "
+                          "attname = 'model_blob'"),
+             QStringList{"e"});
+    // A compressible blob of 64 KiB, stored as it is all the same.
+    db_->query("INSERT INTO ml_models (model_id, service, model_type, version, trained_at, model_blob) "
+               "VALUES ('m', 'api', 'isolation_forest', 1, now(), decode(repeat('78', 65536), 'hex'))");
+    QCOMPARE(rowsOf(*db_, "SELECT pg_column_size(model_blob) >= 65536 FROM ml_models"), QStringList{"t"});
+  }
+
   void constraintsRefuseWhatRecordsNeverHold() {
     PgConnection& db = *db_;
     const std::string insert =

@@ -19,6 +19,28 @@ using namespace detect_support;
 class TestAnomalyDetection : public QObject {
   Q_OBJECT
 
+  // Calls visit(pointer to the 4-byte float threshold) for every split node of a version 3 SLIF
+  // blob: after the 65-byte header, the leaf table (a count, then floats), then the tree code (a
+  // length, then per node a varint tag, even for a split, whose threshold follows it).
+  template <typename Visit>
+  static void forEachThreshold(std::string& blob, Visit visit) {
+    std::uint64_t count = 0;
+    std::size_t pos = 65;
+    std::memcpy(&count, blob.data() + pos, 8);
+    pos += 8 + 4 * count + 8;
+    while (pos < blob.size()) {
+      std::uint64_t tag = 0;
+      for (int shift = 0;; shift += 7) {
+        const auto byte = static_cast<std::uint8_t>(blob[pos++]);
+        tag |= std::uint64_t{byte & 0x7FU} << shift;
+        if ((byte & 0x80U) == 0) break;
+      }
+      if ((tag & 1) != 0) continue;
+      visit(blob.data() + pos);
+      pos += 4;
+    }
+  }
+
   static Matrix normalTraining(std::size_t n = 300, std::uint64_t seed = 1) {
     const auto history = normalHistory(n, seed);
     const auto f = features(history);
@@ -328,14 +350,64 @@ class TestAnomalyDetection : public QObject {
       maxDiff = std::max(maxDiff, std::abs(scores[static_cast<std::size_t>(r)] - ref(r, 0)));
     }
     QVERIFY2(maxDiff < 1e-6, qPrintable(QString::number(maxDiff)));
-    const std::string v2 = forest.serialize();
-    QCOMPARE(int(v2[4]), 2);
-    QVERIFY(v2.size() < v1.size() * 6 / 10);  // 8 bytes a node instead of 24
-    QVERIFY(IsolationForest::deserialize(v2).scores(probes) == scores);
+    const std::string current = forest.serialize();
+    QCOMPARE(int(current[4]), 3);
+    QVERIFY(current.size() < v1.size() * 3 / 10);  // ~4 bytes a node instead of 24
+    QVERIFY(IsolationForest::deserialize(current).scores(probes) == scores);
     std::string damaged = v1;
     // The last node's child index (a leaf's, pointing to itself), just before the path lengths.
     damaged[v1.size() - 8 * forest.nodeCount() - 12] ^= 0x40;
     QVERIFY_THROWS_EXCEPTION(ModelFormatError, IsolationForest::deserialize(damaged));
+  }
+
+  void readsVersion2Blobs() {
+    // The same scikit-learn forest in the second format (8-byte nodes), as ml_models holds the
+    // models written before version 3. Its trees are laid out right child first, unlike build():
+    // written again in version 3 they come back laid out as build() would, scoring the same.
+    const auto read = [](const char* name) {
+      std::ifstream in(fixture(name), std::ios::binary);
+      return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    const std::string v2 = read("iforest_v2.slif");
+    QVERIFY(v2.size() > 8 && v2[4] == 2);
+    const IsolationForest forest = IsolationForest::deserialize(v2);
+    QCOMPARE(forest.trees(), 7);
+    const Matrix probes = readMatrix(fixture("iforest_v1_scores.csv"), {"x0", "x1", "x2"});
+    const Matrix ref = readMatrix(fixture("iforest_v1_scores.csv"), {"score"});
+    const std::vector<double> scores = forest.scores(probes);
+    QVERIFY(scores == IsolationForest::deserialize(read("iforest_v1.slif")).scores(probes));
+    for (Eigen::Index r = 0; r < probes.rows(); ++r)
+      QVERIFY2(std::abs(scores[static_cast<std::size_t>(r)] - ref(r, 0)) < 1e-6, qPrintable(QString::number(r)));
+    const std::string v3 = forest.serialize();
+    QVERIFY(v3.size() < v2.size() * 6 / 10);
+    const IsolationForest back = IsolationForest::deserialize(v3);
+    QCOMPARE(back.nodeCount(), forest.nodeCount());
+    QVERIFY(back.scores(probes) == scores);
+    QCOMPARE(back.serialize(), v3);
+  }
+
+  void compactBlobsRoundTripExactly() {
+    // Version 3 stores no links: the reader rebuilds the nodes at the indices build() gave them.
+    // A forest written and read back scores every row exactly as before, and a fleet-sized forest
+    // (ψ = 168, ml-service's week of history) takes under half of its 8-byte nodes' size.
+    const Matrix x = normalTraining(168, 21);
+    IsolationForestParams params;
+    params.seed = 77;
+    const IsolationForest forest = IsolationForest::fit(x, params);
+    const std::string blob = forest.serialize();
+    QVERIFY2(blob.size() < forest.nodeCount() * 8 / 2, qPrintable(QString::number(blob.size())));
+    const IsolationForest back = IsolationForest::deserialize(blob);
+    QCOMPARE(back.nodeCount(), forest.nodeCount());
+    QCOMPARE(back.maxDepth(), forest.maxDepth());
+    const Matrix probes = normalTraining(300, 22) * 1.5;
+    QVERIFY(back.scores(probes) == forest.scores(probes));
+    for (Eigen::Index r = 0; r < probes.rows(); ++r) {
+      const std::vector<double> row(probes.row(r).begin(), probes.row(r).end());
+      QCOMPARE(back.score(row), forest.score(row));
+    }
+    // Every truncation is rejected: the tree code says where each tree ends.
+    for (std::size_t cut = 8; cut < blob.size(); cut += 97)
+      QVERIFY_THROWS_EXCEPTION(ModelFormatError, IsolationForest::deserialize(blob.substr(0, cut)));
   }
 
   void batchScoresEqualOneByOne() {
@@ -356,26 +428,22 @@ class TestAnomalyDetection : public QObject {
     p.trees = 20;
     p.seed = 5;
     std::string blob = IsolationForest::fit(normalTraining(400, 3), p).serialize();
-    // The blob ends with the nodes, 8 bytes each: the float value, then the link (0 for a leaf).
-    const std::size_t nodeCount = IsolationForest::deserialize(blob).nodeCount();
     std::vector<double> values = {0.0, -0.0, 5e-324, -5e-324, 1e-40, -1e-40, 1e300, -1e300,
                                   std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
                                   std::numeric_limits<double>::quiet_NaN()};
-    for (std::size_t i = 0, internal = 0; i < nodeCount; ++i) {
-      char* node = blob.data() + blob.size() - 8 * (nodeCount - i);
-      std::uint32_t link = 0;
-      std::memcpy(&link, node + 4, 4);
-      if (link == 0) continue;
+    std::size_t internal = 0;
+    forEachThreshold(blob, [&](char* at) {
       float threshold = 0;
       if (internal++ % 5 == 0) {
         threshold = kFloatSpecials[(internal / 5) % std::size(kFloatSpecials)];
-        std::memcpy(node, &threshold, 4);
+        std::memcpy(at, &threshold, 4);
       } else {
-        std::memcpy(&threshold, node, 4);
+        std::memcpy(&threshold, at, 4);
       }
       const double t = threshold;
       values.insert(values.end(), {t, std::nextafter(t, -INFINITY), std::nextafter(t, INFINITY)});
-    }
+    });
+    QVERIFY(internal > 100);
     const IsolationForest forest = IsolationForest::deserialize(blob);
     const auto features = static_cast<Eigen::Index>(forest.features());
     const auto rows = static_cast<Eigen::Index>(std::max<std::size_t>(600, values.size()));

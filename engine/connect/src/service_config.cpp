@@ -241,6 +241,9 @@ std::vector<ConfigKey> buildKeys() {
              &MlServiceSettings::batchSize, 1, 100000),
       intKey("ml.batch_timeout_ms", "Longest wait to fill a batch", &C::ml, &MlServiceSettings::batchTimeoutMs, 1,
              60000),
+      intKey("ml.batches_in_flight",
+             "Batches being written and committed (in order) while the next ones are scored, at most", &C::ml,
+             &MlServiceSettings::batchesInFlight, 1, 64),
       stringKey("alerter.input_topic", "Topic of anomalies", &C::alerter, &AlerterSettings::inputTopic),
       stringKey("alerter.alerts_topic", "Topic for predictive alerts", &C::alerter, &AlerterSettings::alertsTopic),
       intKey("alerter.history_hours",
@@ -291,6 +294,9 @@ std::vector<ConfigKey> buildKeys() {
              &AlerterSettings::batchSize, 1, 100000),
       intKey("alerter.batch_timeout_ms", "Longest wait to fill a batch", &C::alerter, &AlerterSettings::batchTimeoutMs,
              1, 60000),
+      intKey("alerter.batches_in_flight",
+             "Batches being written and committed (in order) while the next ones are handled, at most", &C::alerter,
+             &AlerterSettings::batchesInFlight, 1, 64),
   };
   appendDetectionKeys(keys);
   return keys;

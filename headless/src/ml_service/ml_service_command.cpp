@@ -17,7 +17,8 @@ void addMlServiceCommand(CLI::App& app) {
                                                 .inputTopic = config.ml.inputTopic,
                                                 .deadLetterTopic = config.ml.deadLetterTopic,
                                                 .batchSize = config.ml.batchSize,
-                                                .batchTimeout = std::chrono::milliseconds(config.ml.batchTimeoutMs)};
+                                                .batchTimeout = std::chrono::milliseconds(config.ml.batchTimeoutMs),
+                                                .batchesInFlight = config.ml.batchesInFlight};
         return service::runService(config, identity, [](service::ServiceRuntime& runtime) {
           return std::make_unique<ml_service::MlBatchHandler>(runtime);
         });

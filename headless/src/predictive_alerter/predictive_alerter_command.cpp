@@ -22,7 +22,8 @@ void addPredictiveAlerterCommand(CLI::App& app) {
                                                 .inputTopic = config.alerter.inputTopic,
                                                 .deadLetterTopic = config.alerter.deadLetterTopic,
                                                 .batchSize = config.alerter.batchSize,
-                                                .batchTimeout = std::chrono::milliseconds(config.alerter.batchTimeoutMs)};
+                                                .batchTimeout = std::chrono::milliseconds(config.alerter.batchTimeoutMs),
+                                                .batchesInFlight = config.alerter.batchesInFlight};
         return service::runService(config, identity, [](service::ServiceRuntime& runtime) {
           return std::make_unique<predictive_alerter::AlerterBatchHandler>(runtime);
         });

@@ -1,15 +1,17 @@
 #include "service/durability_stage.h"
 
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 namespace stacklens::headless::service {
 
-DurabilityStage::DurabilityStage() : thread_([this] { run(); }) {}
+DurabilityStage::DurabilityStage(std::size_t maxInFlight)
+    : maxInFlight_(std::max<std::size_t>(1, maxInFlight)), thread_([this] { run(); }) {}
 
 DurabilityStage::~DurabilityStage() {
   {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return !job_; });
+    changed_.wait(lock, [&] { return jobs_.empty(); });
     quit_ = true;
   }
   changed_.notify_all();
@@ -18,9 +20,9 @@ DurabilityStage::~DurabilityStage() {
 
 bool DurabilityStage::submit(Job job) {
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return !job_; });
+  changed_.wait(lock, [&] { return failed_ || jobs_.size() < maxInFlight_; });
   if (failed_) return false;
-  job_ = std::move(job);
+  jobs_.push_back(std::move(job));
   lock.unlock();
   changed_.notify_all();
   return true;
@@ -28,7 +30,7 @@ bool DurabilityStage::submit(Job job) {
 
 bool DurabilityStage::wait() {
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return !job_; });
+  changed_.wait(lock, [&] { return jobs_.empty(); });
   return !failed_;
 }
 
@@ -40,9 +42,9 @@ bool DurabilityStage::failed() const {
 void DurabilityStage::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    changed_.wait(lock, [&] { return job_ || quit_; });
-    if (!job_) return;  // quit with nothing in flight
-    Job& job = *job_;
+    changed_.wait(lock, [&] { return !jobs_.empty() || quit_; });
+    if (jobs_.empty()) return;  // quit with nothing in flight
+    Job& job = jobs_.front();   // stays in place (a deque keeps references) while it runs
     lock.unlock();
     bool ok = false;
     try {
@@ -51,8 +53,11 @@ void DurabilityStage::run() {
       spdlog::error("making a batch durable failed: {}", e.what());
     }
     lock.lock();
-    if (!ok) failed_ = true;
-    job_.reset();  // the job's captures (the batch and its outputs) are freed before the next one
+    jobs_.pop_front();  // the job's captures (the batch and its outputs) are freed before the next one
+    if (!ok) {
+      failed_ = true;
+      jobs_.clear();  // later batches are not committed past this one
+    }
     changed_.notify_all();
   }
 }

@@ -55,7 +55,7 @@ std::vector<double> messageLatencyBucketsSeconds() {
 
 Histogram& stepHistogram(MetricsRegistry& metrics, const std::string& step) {
   return metrics.histogram("stacklens_batch_step_seconds",
-                           "Time of one step of a batch: collect, handle, wait (for the batch before), postgres, "
+                           "Time of one step of a batch: collect, handle, wait (for room in the durability stage), postgres, "
                            "kafka (produce and acknowledgements), commit",
                            messageLatencyBucketsSeconds(), {{"step", step}});
 }
@@ -137,8 +137,8 @@ struct ServiceRuntime::Loop {
   Histogram& latency;
   Histogram& queued;
   Histogram& batchSeconds;
-  // Where a batch's time goes, one series per step: collect, handle, wait (for the batch before to
-  // be durable), postgres, kafka (produce + acknowledgements), commit.
+  // Where a batch's time goes, one series per step: collect, handle, wait (for room among the
+  // batches in flight), postgres, kafka (produce + acknowledgements), commit.
   Histogram& collectSeconds;
   Histogram& handleSeconds;
   Histogram& waitSeconds;
@@ -180,7 +180,8 @@ struct ServiceRuntime::Loop {
         waitSeconds(stepHistogram(r.metrics_, "wait")),
         postgresSeconds(stepHistogram(r.metrics_, "postgres")),
         kafkaSeconds(stepHistogram(r.metrics_, "kafka")),
-        commitSeconds(stepHistogram(r.metrics_, "commit")) {
+        commitSeconds(stepHistogram(r.metrics_, "commit")),
+        stage(static_cast<std::size_t>(r.identity_.batchesInFlight)) {
     runtime.stage_ = &stage;
   }
   ~Loop() { runtime.stage_ = nullptr; }
@@ -386,7 +387,8 @@ struct ServiceRuntime::Loop {
         return 1;
       }
       if (!batch.empty() || !out.empty()) {
-        // Waits for the previous batch; this one becomes durable while the next is collected.
+        // Waits while identity.batchesInFlight batches are in flight; this one becomes durable
+        // (after those before it) while the next ones are collected and handled.
         const StepTimer timer(waitSeconds);
         const bool accepted = stage.submit([this, batch = std::move(batch), out = std::move(out), started] {
           return complete(batch, out, started);

@@ -11,11 +11,12 @@
 //   4. the batch's offsets (the next offset of each of its partitions) are committed (retried
 //      while no coordinator answers).
 // Steps 2-4 run on a thread of their own (DurabilityStage) while the consumer thread collects
-// and handles the next batch; at most one batch is in flight, so batches commit in order and the
-// next one is handed over only after the previous one has committed.
+// and handles the next ones; up to identity.batchesInFlight batches are in flight (ml-service: 4,
+// so that a batch of model versions that PostgreSQL takes long over does not stall the scoring),
+// and they complete steps 2-4 one after another, in order, so offsets commit in order.
 // Nothing is committed before its outputs are durable, so a crash at any moment loses nothing;
 // writes are idempotent (stable ids), so the replay after a crash duplicates no row.
-// SIGTERM/SIGINT: the batch in flight and the one being handled complete steps 1-4,
+// SIGTERM/SIGINT: the batches in flight and the one being handled complete steps 1-4,
 // handler.finish() runs, the consumer leaves the group and run() returns 0. If the outputs
 // cannot be made durable within the drain time, run() returns 1 without committing them (the
 // next start consumes them again); so does a failure of the handler (the batch in flight gives
@@ -52,6 +53,7 @@ struct ServiceIdentity {
   std::string deadLetterTopic;  ///< BatchOutput::deadLetter's target; empty: log only
   int batchSize = 500;          ///< messages per batch at most
   std::chrono::milliseconds batchTimeout{5};  ///< wait for a full batch after its first message
+  int batchesInFlight = 1;  ///< batches written and committed in order while the next are handled
 };
 
 class ServiceRuntime {

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """A version-1 SLIF blob (the isolation forest's first serialized format: double thresholds,
-16-byte nodes, a double path length per node) holding a scikit-learn forest, and
+16-byte nodes, a double path length per node) and a version-2 one (8-byte nodes: float values,
+packed links) holding a scikit-learn forest, and
 scikit-learn's scores for probe rows. The test reads the blob with the current reader and checks
 that it scores as scikit-learn does, so old models stored in ml_models keep working.
 
@@ -8,7 +9,7 @@ Run with Debian's interpreter (scikit-learn 1.2.1) from the repository root:
 
     /usr/bin/python3 tests/data/detect/generate_iforest_v1.py
 
-Writes tests/data/detect/iforest_v1.slif and iforest_v1_scores.csv (x0, x1, x2, score = −score_samples).
+Writes tests/data/detect/iforest_v1.slif, iforest_v2.slif and iforest_v1_scores.csv (x0, x1, x2, score = −score_samples).
 """
 import os
 import struct
@@ -61,6 +62,18 @@ def main():
     blob += struct.pack("<Q", len(all_leaf)) + struct.pack(f"<{len(all_leaf)}d", *all_leaf)
     with open(os.path.join(OUT, "iforest_v1.slif"), "wb") as f:
         f.write(blob)
+    # Version 2, the same forest: 8-byte nodes (float value; link = offset to the left child << 2 |
+    # feature, 2 being the bit width of the largest feature index; 0 for a leaf, whose value is
+    # its path length).
+    v2 = b"SLIF" + struct.pack("<I", 2)
+    v2 += struct.pack("<iiBdQQiidd", 7, 32, 1, 0.05, 5, 3, 32, depth, -forest.offset_, 0.05)
+    v2 += struct.pack("<Q", len(offsets)) + struct.pack(f"<{len(offsets)}i", *offsets)
+    v2 += struct.pack("<Q", len(all_nodes))
+    for i, (thr, feature, left) in enumerate(all_nodes):
+        leaf = left == i
+        v2 += struct.pack("<fI", all_leaf[i] if leaf else thr, 0 if leaf else (left - i) << 2 | feature)
+    with open(os.path.join(OUT, "iforest_v2.slif"), "wb") as f:
+        f.write(v2)
     probes = np.vstack([x[:20], rng.normal(size=(30, 3)) * 2.0])
     scores = -forest.score_samples(probes)
     with open(os.path.join(OUT, "iforest_v1_scores.csv"), "w") as f:

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numbers>
+#include <unordered_map>
 
 #include "detect/byte_stream.h"
 #include "detect/forest_walk.h"
@@ -17,9 +19,13 @@ namespace {
 
 using Node = IsolationForest::Node;
 
-// Version 2: 8-byte nodes (float value, packed link). Version 1: 16-byte nodes with double
-// thresholds and absolute child indices, plus a double path length per node.
-constexpr std::uint32_t kFormatVersion = 2;
+// Version 3: each tree's nodes in the order the build made them, a varint tag each (a feature,
+// or an index into the forest's table of leaf path lengths) and a float threshold after an
+// internal node's tag; the links are implied (~40 % of version 2's size: every refit of
+// ml-service writes one, and PostgreSQL's work on it grows with its size). Version 2: the 8-byte
+// nodes as they are in memory. Version 1: 16-byte nodes with double thresholds and absolute
+// child indices, plus a double path length per node.
+constexpr std::uint32_t kFormatVersion = 3;
 // scikit-learn treats a feature as constant in a node when max ≤ min + 1e-7 (FEATURE_THRESHOLD).
 constexpr double kFeatureThreshold = 1e-7;
 
@@ -56,6 +62,10 @@ struct TreeBuilder {
   int featureBits;
   internal::Random rng;
   std::vector<std::int32_t> features;  // permutation scratch for drawing non-constant features
+  // When set: the leaf value each sample row ends in, by the row's index in the data (`sampleRows`
+  // maps the local rows to it). A training row in the sample lands where the build put it.
+  const std::vector<std::int32_t>* sampleRows = nullptr;
+  float* leafValueOfRow = nullptr;
   Tree tree;
 
   struct Pending {
@@ -64,9 +74,12 @@ struct TreeBuilder {
     int depth;
   };
 
-  void makeLeaf(std::int32_t node, std::size_t size, int depth) {
-    tree.nodes[node] = {static_cast<float>(depth + IsolationForest::averagePathLength(static_cast<double>(size))), 0};
+  void makeLeaf(const std::vector<std::int32_t>& rows, std::int32_t node, std::size_t begin, std::size_t end, int depth) {
+    const auto value = static_cast<float>(depth + IsolationForest::averagePathLength(static_cast<double>(end - begin)));
+    tree.nodes[node] = {value, 0};
     tree.depth = std::max(tree.depth, depth);
+    if (leafValueOfRow != nullptr)
+      for (std::size_t i = begin; i < end; ++i) leafValueOfRow[(*sampleRows)[rows[i]]] = value;
   }
 
   // Draws features without replacement until one is not constant in rows[begin, end): uniform
@@ -125,6 +138,7 @@ struct TreeBuilder {
   Tree build() {
     std::vector<std::int32_t> rows(sampleSize);
     for (std::size_t i = 0; i < sampleSize; ++i) rows[i] = static_cast<std::int32_t>(i);
+    tree.nodes.reserve(2 * sampleSize);  // a binary tree on ψ rows has < 2ψ nodes
     tree.nodes.assign(1, {});
     std::vector<Pending> stack{{0, 0, rows.size(), 0}};
     while (!stack.empty()) {
@@ -133,7 +147,7 @@ struct TreeBuilder {
       std::int32_t feature = 0;
       float threshold = 0;
       if (p.depth >= maxDepth || p.end - p.begin <= 1 || !chooseSplit(rows, p.begin, p.end, feature, threshold)) {
-        makeLeaf(p.node, p.end - p.begin, p.depth);
+        makeLeaf(rows, p.node, p.begin, p.end, p.depth);
         continue;
       }
       const std::size_t mid = partition(rows, p.begin, p.end, feature, threshold);
@@ -228,6 +242,11 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
 
   const auto trees = static_cast<std::size_t>(params.trees);
   std::vector<Tree> built(trees);
+  // With ψ = n every tree's sample holds every row, so the build itself says where each training
+  // row ends: the training scores come without walking the forest again (a refit's largest part
+  // after the build). leafValues[t * n + r]: row r's leaf value in tree t.
+  const bool everyRowInEveryTree = psi == n;
+  std::vector<float> leafValues(everyRowInEveryTree ? trees * n : 0);
   internal::parallelChunks(trees, params.threads, 4, [&](std::size_t begin, std::size_t end) {
     std::vector<std::int32_t> indices(n);
     for (std::size_t i = 0; i < n; ++i) indices[i] = static_cast<std::int32_t>(i);
@@ -240,7 +259,11 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
       for (std::size_t i = 0; i < psi; ++i)
         for (std::size_t f = 0; f < forest.features_; ++f)
           sample[f * psi + i] = x(rows[i], static_cast<Eigen::Index>(f));
-      TreeBuilder builder{sample.data(), psi, maxDepth, forest.featureBits_, rng, features, {}};
+      TreeBuilder builder{sample.data(), psi, maxDepth, forest.featureBits_, rng, features, {}, {}, {}};
+      if (everyRowInEveryTree) {
+        builder.sampleRows = &rows;
+        builder.leafValueOfRow = leafValues.data() + t * n;
+      }
       built[t] = builder.build();
     }
   });
@@ -257,12 +280,20 @@ IsolationForest IsolationForest::fit(const Matrix& x, const IsolationForestParam
 
   // The threshold needs every training score when contamination is given (as scikit-learn);
   // with "auto" only the confidence's spread is needed, which a strided subset estimates well.
+  const auto allTrainingScores = [&] {
+    if (!everyRowInEveryTree) return forest.scores(x, params.threads);
+    std::vector<double> sums(n, 0.0);
+    for (std::size_t t = 0; t < trees; ++t)  // in tree order, as score() sums: the same doubles
+      for (std::size_t r = 0; r < n; ++r) sums[r] += double{leafValues[t * n + r]};
+    for (double& v : sums) v = forest.scoreOfPathLengthSum(v);
+    return sums;
+  };
   std::vector<double> trainScores;
   if (params.contamination) {
-    trainScores = forest.scores(x, params.threads);
+    trainScores = allTrainingScores();
     if (trainingScores) *trainingScores = trainScores;
   } else {
-    if (trainingScores) *trainingScores = forest.scores(x, params.threads);
+    if (trainingScores) *trainingScores = allTrainingScores();
     const std::size_t stride = autoStride(n);
     Matrix subset((n + stride - 1) / stride, x.cols());
     for (std::size_t i = 0, r = 0; i < n; i += stride, ++r)
@@ -308,6 +339,10 @@ double IsolationForest::score(std::span<const double> sample) const {
       for (std::size_t j = 0; j < kBlock; ++j) idx[j] = step(nodes, idx[j], sample.data(), shift, mask);
     for (std::size_t j = 0; j < b; ++j) sum += double{nodes[idx[j]].value};
   }
+  return scoreOfPathLengthSum(sum);
+}
+
+double IsolationForest::scoreOfPathLengthSum(double sum) const {
   return std::exp2(-(sum / static_cast<double>(treeOffsets_.size())) / normaliser_);
 }
 
@@ -336,8 +371,7 @@ std::vector<double> IsolationForest::scores(const Matrix& x, int threads) const 
     internal::completePathLengthSums(compact, x.data() + begin * features_, features_, end - begin,
                                      out.data() + begin);
   });
-  const double trees = static_cast<double>(treeOffsets_.size());
-  for (double& v : out) v = std::exp2(-(v / trees) / normaliser_);
+  for (double& v : out) v = scoreOfPathLengthSum(v);
   return out;
 }
 
@@ -376,8 +410,42 @@ std::string IsolationForest::serialize() const {
   w.put<std::int32_t>(maxDepth_);
   w.put<double>(threshold_);
   w.put<double>(scoreSpread_);
-  w.putVector(treeOffsets_);
-  w.putVector(nodes_);
+  // Leaves take few distinct path lengths (depth + c(size) for small sizes): a table of them, and
+  // per leaf its index. Nodes go in the order build() makes them (each split node's children
+  // follow the nodes made before it in a depth-first walk, left first): the reader replays that
+  // walk, so the links need not be stored and the nodes come back at the same indices.
+  std::vector<float> leafValues;
+  std::unordered_map<std::uint32_t, std::uint32_t> leafIndex;  // by the value's bits
+  std::string code;
+  code.reserve(nodes_.size() * 3);
+  const auto putVarint = [&code](std::uint64_t v) {
+    for (; v >= 0x80; v >>= 7) code += static_cast<char>(v | 0x80);
+    code += static_cast<char>(v);
+  };
+  const std::uint32_t mask = (std::uint32_t{1} << featureBits_) - 1;
+  std::vector<std::uint32_t> stack;
+  for (const std::int32_t root : treeOffsets_) {
+    stack.assign(1, static_cast<std::uint32_t>(root));
+    while (!stack.empty()) {
+      const std::uint32_t i = stack.back();
+      stack.pop_back();
+      const Node& node = nodes_[i];
+      if (node.link == 0) {
+        const auto [entry, added] =
+            leafIndex.try_emplace(std::bit_cast<std::uint32_t>(node.value), static_cast<std::uint32_t>(leafValues.size()));
+        if (added) leafValues.push_back(node.value);
+        putVarint(std::uint64_t{entry->second} << 1 | 1);
+        continue;
+      }
+      putVarint(std::uint64_t{node.link & mask} << 1);
+      code.append(reinterpret_cast<const char*>(&node.value), sizeof node.value);
+      const std::uint32_t left = i + (node.link >> featureBits_);
+      stack.push_back(left + 1);
+      stack.push_back(left);
+    }
+  }
+  w.putVector(leafValues);
+  w.putString(code);
   return w.take();
 }
 
@@ -406,13 +474,16 @@ IsolationForest IsolationForest::deserialize(std::string_view blob) {
   f.maxDepth_ = r.get<std::int32_t>();
   f.threshold_ = r.get<double>();
   f.scoreSpread_ = r.get<double>();
-  f.treeOffsets_ = r.getVector<std::int32_t>();
+  if (r.version() < 3) f.treeOffsets_ = r.getVector<std::int32_t>();
   if (f.features_ < 1 || f.features_ > (1U << 24) || f.sampleSize_ < 1 || f.maxDepth_ < 0 || f.maxDepth_ > 64 ||
-      f.treeOffsets_.empty() || static_cast<int>(f.treeOffsets_.size()) != f.params_.trees)
+      f.params_.trees < 1 || (r.version() < 3 && static_cast<int>(f.treeOffsets_.size()) != f.params_.trees))
     r.fail("inconsistent header");
   f.featureBits_ = featureBitsFor(f.features_);
   const std::uint64_t maxOffset = maxOffsetFor(f.featureBits_);
-  if (r.version() == 1) {
+  if (r.version() >= 3) {
+    const auto leafValues = r.getVector<float>();
+    f.decodeTrees(leafValues, r.getString(), r);
+  } else if (r.version() == 1) {
     const auto old = r.getVector<NodeV1>();
     const auto leafDepth = r.getVector<double>();
     if (leafDepth.size() != old.size()) r.fail("inconsistent header");
@@ -451,6 +522,58 @@ IsolationForest IsolationForest::deserialize(std::string_view blob) {
   }
   f.normaliser_ = averagePathLength(f.sampleSize_);
   return f;
+}
+
+// Replays build()'s depth-first walk over the version 3 tags (see serialize()). Bounds every
+// tree by the header (fewer than 2ψ nodes, no deeper than maxDepth) so that a damaged blob is
+// rejected rather than decoded into something huge.
+void IsolationForest::decodeTrees(const std::vector<float>& leafValues, std::string_view code,
+                                  internal::ByteReader& r) {
+  std::size_t pos = 0;
+  const auto getVarint = [&] {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos >= code.size()) r.fail("truncated tree code");
+      const auto byte = static_cast<std::uint8_t>(code[pos++]);
+      v |= std::uint64_t{byte & 0x7FU} << shift;
+      if ((byte & 0x80U) == 0) return v;
+    }
+    r.fail("bad varint in tree code");
+  };
+  const std::size_t maxTreeNodes = 2 * static_cast<std::size_t>(sampleSize_);
+  struct Pending {
+    std::uint32_t node;
+    int depth;
+  };
+  std::vector<Pending> stack;
+  for (int t = 0; t < params_.trees; ++t) {
+    const std::size_t root = nodes_.size();
+    treeOffsets_.push_back(static_cast<std::int32_t>(root));
+    nodes_.emplace_back();
+    stack.assign(1, {static_cast<std::uint32_t>(root), 0});
+    while (!stack.empty()) {
+      const Pending p = stack.back();
+      stack.pop_back();
+      const std::uint64_t tag = getVarint();
+      if ((tag & 1) != 0) {
+        if ((tag >> 1) >= leafValues.size() || !std::isfinite(leafValues[tag >> 1])) r.fail("bad leaf in tree code");
+        nodes_[p.node] = {leafValues[tag >> 1], 0};
+        continue;
+      }
+      if ((tag >> 1) >= features_ || p.depth >= maxDepth_ || nodes_.size() + 2 - root > maxTreeNodes)
+        r.fail("bad node in tree " + std::to_string(t));
+      if (pos + sizeof(float) > code.size()) r.fail("truncated tree code");
+      float threshold;
+      std::memcpy(&threshold, code.data() + pos, sizeof threshold);
+      pos += sizeof threshold;
+      const auto left = static_cast<std::uint32_t>(nodes_.size());
+      nodes_.resize(nodes_.size() + 2);
+      nodes_[p.node] = {threshold, (left - p.node) << featureBits_ | static_cast<std::uint32_t>(tag >> 1)};
+      stack.push_back({left + 1, p.depth + 1});
+      stack.push_back({left, p.depth + 1});
+    }
+  }
+  if (pos != code.size()) r.fail("trailing bytes in tree code");
 }
 
 }  // namespace stacklens::core::detect

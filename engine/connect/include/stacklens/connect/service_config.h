@@ -58,6 +58,10 @@ struct MlServiceSettings {
   /// fill anyway; at a moderate rate this wait is most of a message's latency (measured at 5,000
   /// messages/s: p50 28 ms and p99 51-61 ms at 20 ms, p50 16 ms and p99 37-48 ms at 5 ms).
   int batchTimeoutMs = 5;
+  /// Batches handed to the durability stage and not yet written and committed, at most. A batch
+  /// carrying a wave of refits' model versions takes 100-300 ms in PostgreSQL; with more than one
+  /// in flight the next batches are scored meanwhile instead of the scoring threads idling.
+  int batchesInFlight = 4;
   /// [ml.detection]: the rest of the ML pipeline's settings (the workbench's tuning panel writes
   /// them). ServiceConfig::pipelineConfig() adds min_training_samples and retrain_every.
   core::pipeline::MlPipelineConfig detection;
@@ -84,6 +88,7 @@ struct AlerterSettings {
   /// max.poll.interval.ms (5 min by default).
   int batchSize = 10;
   int batchTimeoutMs = 20;
+  int batchesInFlight = 1;  ///< as MlServiceSettings::batchesInFlight
   /// [alerter.thresholds]: metric = alert threshold (the original system's defaults).
   std::map<std::string, double> thresholds = core::pipeline::defaultAlertThresholds();
   /// [alerter.capacity]: metric = capacity limit for capacity forecasts.

@@ -24,6 +24,10 @@
 
 namespace stacklens::core::detect {
 
+namespace internal {
+class ByteReader;
+}
+
 struct IsolationForestParams {
   int trees = 100;     ///< n_estimators, ≥ 1
   int maxSamples = 0;  ///< rows per tree; ≤ 0 means "auto" = min(256, n); values > n are clipped to n
@@ -99,9 +103,10 @@ class IsolationForest {
   /// Robust spread of the training scores used by confidence().
   double scoreSpread() const { return scoreSpread_; }
 
-  /// Versioned binary blob ("SLIF", version 2: 8-byte nodes) and its reader (throws
-  /// ModelFormatError). Version 1 blobs (double thresholds, 16-byte nodes plus a leaf array) are
-  /// still read; their thresholds and path lengths are rounded to float.
+  /// Versioned binary blob ("SLIF", version 3: per node a varint tag and, for a split, its float
+  /// threshold; ~4 bytes a node) and its reader (throws ModelFormatError). Version 2 blobs (the
+  /// 8-byte nodes) and version 1 blobs (double thresholds, 16-byte nodes plus a leaf array) are
+  /// still read; version 1's thresholds and path lengths are rounded to float.
   std::string serialize() const;
   static IsolationForest deserialize(std::string_view blob);
 
@@ -116,6 +121,10 @@ class IsolationForest {
 
  private:
   static IsolationForest fit(const Matrix& x, const IsolationForestParams& params, std::vector<double>* trainingScores);
+  /// The score of a row whose path lengths over all the trees sum to `sum`.
+  double scoreOfPathLengthSum(double sum) const;
+  /// Appends the trees of a version 3 blob (nodes_ and treeOffsets_); fails through `r`.
+  void decodeTrees(const std::vector<float>& leafValues, std::string_view code, internal::ByteReader& r);
   IsolationForestParams params_;
   std::size_t features_ = 0;
   int sampleSize_ = 0;
