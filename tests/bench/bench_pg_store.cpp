@@ -252,8 +252,8 @@ std::vector<core::ModelRecord> refittedModels(int services, int version) {
 }
 
 // Refit waves: 20 services' model versions per batch (what a 500-message batch of ml-service
-// carries when a partition's services refit together). Argument: 0 for ml_models as migrated
-// (LZ4-compressed blobs), 1 with the blobs stored uncompressed (STORAGE EXTERNAL).
+// carries when a partition's services refit together). Argument: 0 with the blobs compressed
+// (STORAGE EXTENDED with LZ4, as migration 0009 left it), 1 as migrated (0011: uncompressed).
 void BM_SaveModels(benchmark::State& state) {
   if (!ready(state)) return;
   constexpr int kServices = 20;
