@@ -25,7 +25,7 @@
 // Metrics (Prometheus, /metrics): stacklens_messages_in_total, stacklens_messages_out_total
 // {topic}, stacklens_dlq_total, stacklens_consumer_lag, stacklens_assigned_partitions,
 // stacklens_message_latency_seconds (message timestamp → committed), stacklens_batch_seconds
-// (start of handling → committed, including the wait for the batch before it),
+// (start of handling → committed, including the wait for the batches before it),
 // stacklens_batches_total, stacklens_retries_total{what}. Services add their own families
 // through metrics().
 
