@@ -169,7 +169,7 @@ std::vector<std::vector<stacklens::core::ServiceMetrics>> fleetByService(int ser
   std::vector<std::vector<core::ServiceMetrics>> byService(static_cast<std::size_t>(services));
   for (int h = 0; h < week + hours; ++h) {
     const auto samples = fleet.hour(h);
-    for (int s = 0; s < services; ++s) byService[static_cast<std::size_t>(s)].push_back(samples[static_cast<std::size_t>(s)].metrics);
+    for (std::size_t s = 0; s < samples.size(); ++s) byService[s].push_back(samples[s].metrics);
   }
   return byService;
 }
@@ -204,7 +204,8 @@ void BM_MlPipelineFleet(benchmark::State& state) {
   std::vector<const core::ServiceMetrics*> order;
   for (int first = kWeek; first < kWeek + kHours; first += run)
     for (const auto& samples : byService)
-      for (int h = first; h < std::min(first + run, kWeek + kHours); ++h) order.push_back(&samples[static_cast<std::size_t>(h)]);
+      for (int h = first; h < std::min(first + run, kWeek + kHours); ++h)
+        order.push_back(&samples[static_cast<std::size_t>(h)]);
   for (auto _ : state) {
     state.PauseTiming();
     core::pipeline::MlPipelineConfig config;
@@ -223,7 +224,13 @@ void BM_MlPipelineFleet(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * order.size()));
 }
-BENCHMARK(BM_MlPipelineFleet)->Args({1, 0})->Args({1, 1})->Args({5, 0})->Args({5, 1})->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MlPipelineFleet)
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({5, 0})
+    ->Args({5, 1})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -286,7 +286,13 @@ void BM_SaveModels(benchmark::State& state) {
   state.counters["server_us/model"] = 1e6 * serverCpu / static_cast<double>(rows);
   state.counters["client_us/model"] = 1e6 * clientCpu / static_cast<double>(rows);
 }
-BENCHMARK(BM_SaveModels)->ArgName("uncompressed")->Arg(0)->Arg(1)->Iterations(10)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SaveModels)
+    ->ArgName("uncompressed")
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(10)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // 7-day windows of one service (168 rows each), cycling over the services.
 void BM_ReadHistory(benchmark::State& state) {

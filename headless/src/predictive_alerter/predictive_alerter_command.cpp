@@ -17,13 +17,14 @@ void addPredictiveAlerterCommand(CLI::App& app) {
         } catch (const connect::ConfigError& e) {
           failCommand("predictive-alerter", e.what(), kExitBadInput);
         }
+        const auto& alerter = config.alerter;
         const service::ServiceIdentity identity{.name = "predictive-alerter",
                                                 .defaultHttpPort = 8006,
-                                                .inputTopic = config.alerter.inputTopic,
-                                                .deadLetterTopic = config.alerter.deadLetterTopic,
-                                                .batchSize = config.alerter.batchSize,
-                                                .batchTimeout = std::chrono::milliseconds(config.alerter.batchTimeoutMs),
-                                                .batchesInFlight = config.alerter.batchesInFlight};
+                                                .inputTopic = alerter.inputTopic,
+                                                .deadLetterTopic = alerter.deadLetterTopic,
+                                                .batchSize = alerter.batchSize,
+                                                .batchTimeout = std::chrono::milliseconds(alerter.batchTimeoutMs),
+                                                .batchesInFlight = alerter.batchesInFlight};
         return service::runService(config, identity, [](service::ServiceRuntime& runtime) {
           return std::make_unique<predictive_alerter::AlerterBatchHandler>(runtime);
         });

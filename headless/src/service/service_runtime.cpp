@@ -55,8 +55,8 @@ std::vector<double> messageLatencyBucketsSeconds() {
 
 Histogram& stepHistogram(MetricsRegistry& metrics, const std::string& step) {
   return metrics.histogram("stacklens_batch_step_seconds",
-                           "Time of one step of a batch: collect, handle, wait (for room in the durability stage), postgres, "
-                           "kafka (produce and acknowledgements), commit",
+                           "Time of one step of a batch: collect, handle, wait (for room in the durability stage), "
+                           "postgres, kafka (produce and acknowledgements), commit",
                            messageLatencyBucketsSeconds(), {{"step", step}});
 }
 

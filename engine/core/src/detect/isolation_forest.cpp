@@ -73,7 +73,8 @@ struct TreeBuilder {
     int depth;
   };
 
-  void makeLeaf(const std::vector<std::int32_t>& rows, std::int32_t node, std::size_t begin, std::size_t end, int depth) {
+  void makeLeaf(const std::vector<std::int32_t>& rows, std::int32_t node, std::size_t begin, std::size_t end,
+                int depth) {
     const auto value = static_cast<float>(depth + IsolationForest::averagePathLength(static_cast<double>(end - begin)));
     tree.nodes[node] = {value, 0};
     tree.depth = std::max(tree.depth, depth);
@@ -241,6 +242,105 @@ class LeafTable {
   std::vector<Slot> slots_ = std::vector<Slot>(256);
   std::vector<float> values_;
 };
+
+// SLIF version 3's trees: leaves take few distinct path lengths (depth + c(size) for small
+// sizes), so a table of them and per leaf its index. Nodes go in the order build() makes them
+// (each split node's children follow the nodes made before it in a depth-first walk, left
+// first), a varint tag each (feature << 1 for a split, followed by its float threshold; leaf
+// index << 1 | 1 for a leaf): the reader replays that walk, so the links need not be stored and
+// the nodes come back at the same indices.
+struct TreeCode {
+  std::vector<float> leafValues;
+  std::string code;
+};
+
+TreeCode encodeTrees(const std::vector<Node>& nodes, const std::vector<std::int32_t>& treeOffsets, int featureBits) {
+  LeafTable leaves;
+  std::string code;
+  code.reserve(nodes.size() * 3);
+  const auto putVarint = [&code](std::uint64_t v) {
+    for (; v >= 0x80; v >>= 7) code += static_cast<char>(v | 0x80);
+    code += static_cast<char>(v);
+  };
+  const std::uint32_t mask = (std::uint32_t{1} << featureBits) - 1;
+  std::vector<std::uint32_t> stack;
+  for (const std::int32_t root : treeOffsets) {
+    stack.assign(1, static_cast<std::uint32_t>(root));
+    while (!stack.empty()) {
+      const std::uint32_t i = stack.back();
+      stack.pop_back();
+      const Node& node = nodes[i];
+      if (node.link == 0) {
+        putVarint(std::uint64_t{leaves.indexOf(node.value)} << 1 | 1);
+        continue;
+      }
+      putVarint(std::uint64_t{node.link & mask} << 1);
+      code.append(reinterpret_cast<const char*>(&node.value), sizeof node.value);
+      const std::uint32_t left = i + (node.link >> featureBits);
+      stack.push_back(left + 1);
+      stack.push_back(left);
+    }
+  }
+  return {leaves.values(), std::move(code)};
+}
+
+// What the header says a version 3 forest holds: every tree is bounded by it (fewer than 2ψ
+// nodes, no deeper than maxDepth), so a damaged blob is rejected rather than decoded into
+// something huge.
+struct TreeShape {
+  std::size_t trees, features, maxTreeNodes;
+  int featureBits, maxDepth;
+};
+
+// Replays build()'s depth-first walk over the tags (see encodeTrees), appending to `nodes` and
+// `treeOffsets`; fails through `r`.
+void decodeTrees(const std::vector<float>& leafValues, std::string_view code, const TreeShape& shape,
+                 internal::ByteReader& r, std::vector<Node>& nodes, std::vector<std::int32_t>& treeOffsets) {
+  std::size_t pos = 0;
+  const auto getVarint = [&] {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos >= code.size()) r.fail("truncated tree code");
+      const auto byte = static_cast<std::uint8_t>(code[pos++]);
+      v |= std::uint64_t{byte & 0x7FU} << shift;
+      if ((byte & 0x80U) == 0) return v;
+    }
+    r.fail("bad varint in tree code");
+  };
+  struct Pending {
+    std::uint32_t node;
+    int depth;
+  };
+  std::vector<Pending> stack;
+  for (std::size_t t = 0; t < shape.trees; ++t) {
+    const std::size_t root = nodes.size();
+    treeOffsets.push_back(static_cast<std::int32_t>(root));
+    nodes.emplace_back();
+    stack.assign(1, {static_cast<std::uint32_t>(root), 0});
+    while (!stack.empty()) {
+      const Pending p = stack.back();
+      stack.pop_back();
+      const std::uint64_t tag = getVarint();
+      if ((tag & 1) != 0) {
+        if ((tag >> 1) >= leafValues.size() || !std::isfinite(leafValues[tag >> 1])) r.fail("bad leaf in tree code");
+        nodes[p.node] = {leafValues[tag >> 1], 0};
+        continue;
+      }
+      if ((tag >> 1) >= shape.features || p.depth >= shape.maxDepth || nodes.size() + 2 - root > shape.maxTreeNodes)
+        r.fail("bad node in tree " + std::to_string(t));
+      if (pos + sizeof(float) > code.size()) r.fail("truncated tree code");
+      float threshold;
+      std::memcpy(&threshold, code.data() + pos, sizeof threshold);
+      pos += sizeof threshold;
+      const auto left = static_cast<std::uint32_t>(nodes.size());
+      nodes.resize(nodes.size() + 2);
+      nodes[p.node] = {threshold, (left - p.node) << shape.featureBits | static_cast<std::uint32_t>(tag >> 1)};
+      stack.push_back({left + 1, p.depth + 1});
+      stack.push_back({left, p.depth + 1});
+    }
+  }
+  if (pos != code.size()) r.fail("trailing bytes in tree code");
+}
 
 }  // namespace
 
@@ -450,38 +550,9 @@ std::string IsolationForest::serialize() const {
   w.put<std::int32_t>(maxDepth_);
   w.put<double>(threshold_);
   w.put<double>(scoreSpread_);
-  // Leaves take few distinct path lengths (depth + c(size) for small sizes): a table of them, and
-  // per leaf its index. Nodes go in the order build() makes them (each split node's children
-  // follow the nodes made before it in a depth-first walk, left first): the reader replays that
-  // walk, so the links need not be stored and the nodes come back at the same indices.
-  LeafTable leaves;
-  std::string code;
-  code.reserve(nodes_.size() * 3);
-  const auto putVarint = [&code](std::uint64_t v) {
-    for (; v >= 0x80; v >>= 7) code += static_cast<char>(v | 0x80);
-    code += static_cast<char>(v);
-  };
-  const std::uint32_t mask = (std::uint32_t{1} << featureBits_) - 1;
-  std::vector<std::uint32_t> stack;
-  for (const std::int32_t root : treeOffsets_) {
-    stack.assign(1, static_cast<std::uint32_t>(root));
-    while (!stack.empty()) {
-      const std::uint32_t i = stack.back();
-      stack.pop_back();
-      const Node& node = nodes_[i];
-      if (node.link == 0) {
-        putVarint(std::uint64_t{leaves.indexOf(node.value)} << 1 | 1);
-        continue;
-      }
-      putVarint(std::uint64_t{node.link & mask} << 1);
-      code.append(reinterpret_cast<const char*>(&node.value), sizeof node.value);
-      const std::uint32_t left = i + (node.link >> featureBits_);
-      stack.push_back(left + 1);
-      stack.push_back(left);
-    }
-  }
-  w.putVector(leaves.values());
-  w.putString(code);
+  const TreeCode trees = encodeTrees(nodes_, treeOffsets_, featureBits_);
+  w.putVector(trees.leafValues);
+  w.putString(trees.code);
   return w.take();
 }
 
@@ -518,7 +589,9 @@ IsolationForest IsolationForest::deserialize(std::string_view blob) {
   const std::uint64_t maxOffset = maxOffsetFor(f.featureBits_);
   if (r.version() >= 3) {
     const auto leafValues = r.getVector<float>();
-    f.decodeTrees(leafValues, r.getString(), r);
+    const TreeShape shape{static_cast<std::size_t>(f.params_.trees), f.features_,
+                          2 * static_cast<std::size_t>(f.sampleSize_), f.featureBits_, f.maxDepth_};
+    decodeTrees(leafValues, r.getString(), shape, r, f.nodes_, f.treeOffsets_);
   } else if (r.version() == 1) {
     const auto old = r.getVector<NodeV1>();
     const auto leafDepth = r.getVector<double>();
@@ -560,56 +633,5 @@ IsolationForest IsolationForest::deserialize(std::string_view blob) {
   return f;
 }
 
-// Replays build()'s depth-first walk over the version 3 tags (see serialize()). Bounds every
-// tree by the header (fewer than 2ψ nodes, no deeper than maxDepth) so that a damaged blob is
-// rejected rather than decoded into something huge.
-void IsolationForest::decodeTrees(const std::vector<float>& leafValues, std::string_view code,
-                                  internal::ByteReader& r) {
-  std::size_t pos = 0;
-  const auto getVarint = [&] {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos >= code.size()) r.fail("truncated tree code");
-      const auto byte = static_cast<std::uint8_t>(code[pos++]);
-      v |= std::uint64_t{byte & 0x7FU} << shift;
-      if ((byte & 0x80U) == 0) return v;
-    }
-    r.fail("bad varint in tree code");
-  };
-  const std::size_t maxTreeNodes = 2 * static_cast<std::size_t>(sampleSize_);
-  struct Pending {
-    std::uint32_t node;
-    int depth;
-  };
-  std::vector<Pending> stack;
-  for (int t = 0; t < params_.trees; ++t) {
-    const std::size_t root = nodes_.size();
-    treeOffsets_.push_back(static_cast<std::int32_t>(root));
-    nodes_.emplace_back();
-    stack.assign(1, {static_cast<std::uint32_t>(root), 0});
-    while (!stack.empty()) {
-      const Pending p = stack.back();
-      stack.pop_back();
-      const std::uint64_t tag = getVarint();
-      if ((tag & 1) != 0) {
-        if ((tag >> 1) >= leafValues.size() || !std::isfinite(leafValues[tag >> 1])) r.fail("bad leaf in tree code");
-        nodes_[p.node] = {leafValues[tag >> 1], 0};
-        continue;
-      }
-      if ((tag >> 1) >= features_ || p.depth >= maxDepth_ || nodes_.size() + 2 - root > maxTreeNodes)
-        r.fail("bad node in tree " + std::to_string(t));
-      if (pos + sizeof(float) > code.size()) r.fail("truncated tree code");
-      float threshold;
-      std::memcpy(&threshold, code.data() + pos, sizeof threshold);
-      pos += sizeof threshold;
-      const auto left = static_cast<std::uint32_t>(nodes_.size());
-      nodes_.resize(nodes_.size() + 2);
-      nodes_[p.node] = {threshold, (left - p.node) << featureBits_ | static_cast<std::uint32_t>(tag >> 1)};
-      stack.push_back({left + 1, p.depth + 1});
-      stack.push_back({left, p.depth + 1});
-    }
-  }
-  if (pos != code.size()) r.fail("trailing bytes in tree code");
-}
 
 }  // namespace stacklens::core::detect

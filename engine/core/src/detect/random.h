@@ -31,7 +31,9 @@ class Random {
   /// Uniform in [0, 1).
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   /// Uniform integer in [0, bound), bound ≥ 1 (Lemire's multiply-shift; bias < 2^-40 for our sizes).
-  std::uint64_t below(std::uint64_t bound) { return static_cast<std::uint64_t>((static_cast<UInt128>(next()) * bound) >> 64); }
+  std::uint64_t below(std::uint64_t bound) {
+    return static_cast<std::uint64_t>((static_cast<UInt128>(next()) * bound) >> 64);
+  }
 
  private:
   std::uint64_t next() {

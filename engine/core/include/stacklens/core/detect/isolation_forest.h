@@ -24,10 +24,6 @@
 
 namespace stacklens::core::detect {
 
-namespace internal {
-class ByteReader;
-}
-
 struct IsolationForestParams {
   int trees = 100;     ///< n_estimators, ≥ 1
   int maxSamples = 0;  ///< rows per tree; ≤ 0 means "auto" = min(256, n); values > n are clipped to n
@@ -123,8 +119,6 @@ class IsolationForest {
   static IsolationForest fit(const Matrix& x, const IsolationForestParams& params, std::vector<double>* trainingScores);
   /// The score of a row whose path lengths over all the trees sum to `sum`.
   double scoreOfPathLengthSum(double sum) const;
-  /// Appends the trees of a version 3 blob (nodes_ and treeOffsets_); fails through `r`.
-  void decodeTrees(const std::vector<float>& leafValues, std::string_view code, internal::ByteReader& r);
   IsolationForestParams params_;
   std::size_t features_ = 0;
   int sampleSize_ = 0;
